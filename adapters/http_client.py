@@ -1,0 +1,157 @@
+"""The real client of a sandbox registry: HTTP with timeouts, retries and idempotency keys.
+
+A retry re-sends the same key and body, so a step the server already applied
+(its reply lost, or the client timed out) is answered from the server's stored
+reply instead of being applied twice. 5xx, 429, timeouts and connection errors
+are retried with exponential backoff and jitter; refusals (404, 409, 422 and
+other 4xx) are final and raised at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from adapters.base import RegistryProfile
+from adapters.sandbox.wire import CreditRequest, ErrorBody, HoldingOut, HoldingsResponse, LockRequest
+from domain.errors import RegistryRefused, RegistryUnavailable
+from domain.holdings import Holding
+from domain.serials import SerialBlock
+
+
+class UnrecognisedReply(RegistryRefused):
+    """The registry answered with something its profile does not describe (e.g. an unknown status word)."""
+
+    code = "REGISTRY-UNRECOGNISED-REPLY"
+
+
+class _Transient(Exception):
+    """One attempt failed in a way a retry may cure."""
+
+
+class SandboxRegistryClient:
+    """`RegistryAdapter` for one registry hosted by the sandbox server at `base_url`."""
+
+    def __init__(
+        self,
+        profile: RegistryProfile,
+        base_url: str,
+        *,
+        timeout_s: float = 5.0,
+        attempts: int = 5,
+        backoff_s: float = 0.1,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self.profile = profile
+        self._attempts = attempts
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._prefix = f"/registries/{quote(profile.registry_id, safe='')}"
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> SandboxRegistryClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def holdings(self, account_id: str | None = None) -> list[Holding]:
+        params = {} if account_id is None else {"account_id": account_id}
+        answer = await self._call("GET", "/holdings", params=params)
+        try:
+            parsed = HoldingsResponse.model_validate(answer)
+        except ValidationError as exc:
+            raise UnrecognisedReply(f"{self.profile.registry_id} sent malformed holdings: {exc}") from exc
+        return [self._holding(row) for row in parsed.holdings]
+
+    async def lock(self, key: str, account_id: str, block: SerialBlock) -> None:
+        await self._call("POST", "/locks", LockRequest(key=key, account_id=account_id, block=block))
+
+    async def unlock(self, key: str) -> None:
+        await self._call("POST", f"/locks/{quote(key, safe='')}/release")
+
+    async def finalise(self, key: str) -> None:
+        await self._call("POST", f"/locks/{quote(key, safe='')}/finalise")
+
+    async def credit(self, key: str, account_id: str, block: SerialBlock) -> None:
+        await self._call("POST", "/credits", CreditRequest(key=key, account_id=account_id, block=block))
+
+    async def uncredit(self, key: str) -> None:
+        await self._call("POST", f"/credits/{quote(key, safe='')}/reverse")
+
+    def _holding(self, row: HoldingOut) -> Holding:
+        status = self.profile.status_words.get(row.registry_status)
+        if status is None:
+            raise UnrecognisedReply(
+                f"{self.profile.registry_id} reported status word {row.registry_status!r}, "
+                f"which its profile does not map (known: {', '.join(self.profile.status_words)})"
+            )
+        if status is not row.status:
+            raise UnrecognisedReply(
+                f"{self.profile.registry_id} word {row.registry_status!r} maps to {status.value}, "
+                f"but the registry reported {row.status.value}"
+            )
+        return Holding(
+            registry_id=self.profile.registry_id,
+            account_id=row.account_id,
+            block=row.block,
+            status=status,
+            registry_status=row.registry_status,
+        )
+
+    async def _call(
+        self, method: str, path: str, body: BaseModel | None = None, params: dict[str, str] | None = None
+    ) -> Any:
+        """Send until an answer comes back; the same body each time, so the same idempotency key."""
+        content = b"{}" if body is None else body.model_dump_json().encode()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=self._backoff_s, max=self._max_backoff_s)
+            + wait_random(0, self._backoff_s),
+            retry=retry_if_exception_type(_Transient),
+            reraise=True,
+        )
+        try:
+            return await retrying(self._attempt, method, self._prefix + path, content, params)
+        except _Transient as exc:
+            raise RegistryUnavailable(
+                f"{self.profile.registry_id} did not answer {method} {path} "
+                f"after {self._attempts} attempts: {exc}"
+            ) from exc
+
+    async def _attempt(self, method: str, url: str, content: bytes, params: dict[str, str] | None) -> Any:
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                content=content if method != "GET" else None,
+                params=params,
+                headers={"content-type": "application/json"},
+            )
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _Transient(f"HTTP {response.status_code}: {response.text[:200]}")
+        if response.status_code >= 400:
+            raise self._refused(response)
+        return response.json()
+
+    def _refused(self, response: httpx.Response) -> RegistryRefused:
+        try:
+            error = ErrorBody.model_validate_json(response.content)
+        except ValidationError:
+            error = ErrorBody(code=f"HTTP-{response.status_code}", message=response.text[:200])
+        return RegistryRefused(f"{self.profile.registry_id} refused: {error.message}", code=error.code)

@@ -1,0 +1,25 @@
+"""Our stand-in registry server, for registries in scope that have no public write API.
+
+It speaks HTTP on loopback so the gateway's real client, timeouts and retries are
+exercised, keeps its state in a SQLite file so a restart loses nothing, and can
+inject faults (latency, errors, timeouts, lost replies, refusals) per registry.
+
+Start it in-process with `adapters.sandbox.server.start_sandbox`, or as a process
+with `python -m adapters.sandbox --state FILE --port N`. Bodies are the models in
+`adapters.sandbox.wire`; every refusal is `{"code", "message"}` (`refusals.py`).
+
+Registry calls (faultable), under `/registries/{registry_id}`:
+    GET  holdings[?account_id=]          200 HoldingsResponse
+    POST locks {key, account_id, block}  200 OperationResult | 409 UNITS-NOT-HELD,
+                                         QUANTITY-EXCEEDS-BLOCK, WRONG-ACCOUNT, LOCK-RELEASED
+    POST locks/{key}/release             200 (no-op for an unknown key) | 409 LOCK-FINALISED
+    POST locks/{key}/finalise            200 | 409 LOCK-RELEASED | 404 UNKNOWN-LOCK
+    POST credits {key, account_id, block}  200 | 409 PROGRAMME-NOT-ACCEPTED, SERIALS-ALREADY-LIVE,
+                                         CREDIT-REVERSED
+    POST credits/{key}/reverse           200 (no-op for an unknown key) | 409 CREDIT-NOT-HELD
+  Same key and body again: the stored 200, nothing done; same key, other body: 422 KEY-REUSED.
+  Unknown registry: 404 UNKNOWN-REGISTRY; bad body: 422 INVALID-REQUEST; injected faults: 503.
+
+Admin (never faulted): GET /health, GET /registries, POST /admin/seed (SeedRequest, once per
+seed_key), GET /admin/totals, PUT|GET|DELETE /admin/registries/{registry_id}/faults (FaultPlan).
+"""

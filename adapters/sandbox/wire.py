@@ -1,0 +1,168 @@
+"""The sandbox's HTTP contract: every request and response body, shared by server and client.
+
+One module so that the server and `adapters.http_client` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.serials import SerialBlock
+from domain.units import UnitStatus
+
+
+class Operation(StrEnum):
+    """The mutating operations; idempotency is keyed by (registry, key, operation)."""
+
+    LOCK = "lock"
+    RELEASE = "release"
+    FINALISE = "finalise"
+    CREDIT = "credit"
+    REVERSE = "reverse"
+    SEED = "seed"
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HoldingOut(WireModel):
+    """One row of a registry's book: units, our status and the registry's own word for it."""
+
+    account_id: str
+    block: SerialBlock
+    status: UnitStatus
+    registry_status: str
+
+
+class HoldingsResponse(WireModel):
+    registry_id: str
+    holdings: list[HoldingOut]
+
+
+class LockRequest(WireModel):
+    key: str = Field(min_length=1, max_length=200)
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+
+
+class CreditRequest(WireModel):
+    key: str = Field(min_length=1, max_length=200)
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+
+
+class EmptyRequest(WireModel):
+    """Body of release, finalise and reverse: everything they need is in the path."""
+
+
+class KeyState(StrEnum):
+    """Where the units named by one lock or credit key stand."""
+
+    LOCKED = "locked"
+    RELEASED = "released"
+    FINALISED = "finalised"
+    CREDITED = "credited"
+    REVERSED = "reversed"
+
+
+class OperationResult(WireModel):
+    """What a mutating call did. `changed` is False for a release or reverse of an unknown key."""
+
+    registry_id: str
+    key: str
+    operation: Operation
+    state: KeyState
+    changed: bool
+    account_id: str | None = None
+    block: SerialBlock | None = None
+
+
+class ErrorBody(WireModel):
+    """Every refusal: a stable code the gateway can report and one sentence of meaning."""
+
+    code: str
+    message: str
+
+
+class SeedHolding(WireModel):
+    registry_id: str
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+    status: UnitStatus = UnitStatus.HELD
+
+
+class SeedRequest(WireModel):
+    """Holdings to insert as they are; applied once per `seed_key`."""
+
+    seed_key: str = Field(min_length=1, max_length=200)
+    holdings: list[SeedHolding]
+
+
+class SeedResult(WireModel):
+    seed_key: str
+    inserted: int
+
+
+class TotalsResponse(WireModel):
+    """Live units (statuses in LIVE_STATUSES) per registry and unit class, and per unit class overall.
+
+    Unit classes are written "programme/unit_type"; a transfer must leave `by_unit_class` unchanged.
+    """
+
+    by_registry: dict[str, dict[str, int]]
+    by_unit_class: dict[str, int]
+
+
+class HolderAction(StrEnum):
+    """What an account holder does in an evidence-based registry's own web app (not a gateway call)."""
+
+    IMMOBILISE = "immobilise"
+    RETIRE = "retire"
+    RELEASE = "release"
+
+
+class ImmobiliseRequest(WireModel):
+    """Immobilise `block` for a transfer; `details` is the holder's text (it should name the transfer)."""
+
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+    details: str = Field(min_length=1, max_length=2000)
+
+
+class RetireRequest(WireModel):
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+    details: str = Field(default="", max_length=2000)
+    beneficiary: str | None = None
+    reason: str | None = None
+
+
+class ReleaseRequest(WireModel):
+    """Undo an immobilisation of exactly `block` (the holder abandoned the transfer)."""
+
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+
+
+class HolderActionResult(WireModel):
+    registry_id: str
+    action: HolderAction
+    account_id: str
+    block: SerialBlock
+    status: UnitStatus
+    registry_status: str
+    acted_at: str
+
+
+class RegistryOut(WireModel):
+    registry_id: str
+    name: str
+    programme: str
+    accepted_programmes: list[str]
+
+
+class RegistriesResponse(WireModel):
+    registries: list[RegistryOut]

@@ -1,0 +1,163 @@
+"""Transfers per second and submit→settled latency, against a bare Temporal baseline.
+
+Starts an embedded gateway in a temporary folder, seeds N CCER blocks, submits N
+transfers concurrently over gRPC and follows each to its final state. Then runs N
+bare workflows of the same number of no-op activities on the same Temporal server
+and worker settings, and prints both and their ratio (the gateway's overhead).
+
+    .venv/bin/python bench/transfers.py [-n 200] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import grpc
+from temporalio import activity, workflow
+from temporalio.worker import Worker
+
+from gateway.demo import DemoHolding, post_seed, seed_request
+from gateway.runtime import EmbeddedGateway
+from gateway.settings import Settings
+from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
+
+SAGA_STEPS = 6  # check, reserve, lock, credit, finalise, settle
+
+
+@activity.defn
+async def no_op(step: int) -> int:
+    return step
+
+
+@workflow.defn
+class BareWorkflow:
+    @workflow.run
+    async def run(self, steps: int) -> None:
+        for step in range(steps):
+            await workflow.execute_activity(no_op, step, start_to_close_timeout=timedelta(seconds=30))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(name: str, latencies: list[float], wall: float) -> dict[str, float | str]:
+    return {
+        "run": name,
+        "count": len(latencies),
+        "per_second": len(latencies) / wall,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+    }
+
+
+async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
+    run = uuid.uuid4().hex[:8]
+    holdings = [
+        DemoHolding(
+            registry_id="cn-ccer", account_id=f"bench-{run}-{i}", serial=f"CCER-CN-{700000 + i}-2024-1-1-100"
+        )
+        for i in range(n)
+    ]
+    await post_seed(gw.sandbox_url, seed_request(holdings, f"bench-{run}"))
+    latencies: list[float] = []
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.grpc_port}") as channel:
+        stub = transfer_pb2_grpc.TransferServiceStub(channel)
+
+        async def one(i: int) -> None:
+            h = holdings[i]
+            request = transfer_pb2.SubmitTransferRequest(
+                transfer_id=f"bench-{run}-{i}",
+                source=transfer_pb2.AccountRef(registry_id="cn-ccer", account_id=h.account_id),
+                destination=transfer_pb2.AccountRef(
+                    registry_id="cn-sz-ets", account_id=f"{h.account_id}-dest"
+                ),
+                serial=h.serial,
+            )
+            started = time.perf_counter()
+            await stub.SubmitTransfer(request)
+            last = None
+            async for update in stub.WatchTransfer(
+                transfer_pb2.WatchTransferRequest(transfer_id=request.transfer_id)
+            ):
+                last = update
+            assert last is not None and last.state == transfer_pb2.TRANSFER_STATE_SETTLED, last
+            latencies.append(time.perf_counter() - started)
+            print(f"\r  gateway: {len(latencies)}/{n} settled", end="", file=sys.stderr, flush=True)
+
+        wall_start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - wall_start
+    print(file=sys.stderr)
+    return summary("gateway transfers", latencies, wall)
+
+
+async def baseline_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
+    assert gw.client is not None
+    queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+    latencies: list[float] = []
+    async with Worker(gw.client, task_queue=queue, workflows=[BareWorkflow], activities=[no_op]):
+
+        async def one(i: int) -> None:
+            started = time.perf_counter()
+            assert gw.client is not None
+            await gw.client.execute_workflow(
+                BareWorkflow.run, SAGA_STEPS, id=f"{queue}-{i}", task_queue=queue
+            )
+            latencies.append(time.perf_counter() - started)
+            print(f"\r  bare temporal: {len(latencies)}/{n} done", end="", file=sys.stderr, flush=True)
+
+        wall_start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - wall_start
+    print(file=sys.stderr)
+    return summary(f"bare workflow, {SAGA_STEPS} no-op activities", latencies, wall)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-n", type=int, default=200, help="transfers (and bare workflows) to run")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data:
+        settings = Settings(
+            data_dir=Path(data), grpc_port=0, sandbox_port=0, temporal_port=0, temporal_ui_port=0
+        )
+        gw = await EmbeddedGateway(settings).start()
+        try:
+            ours = await gateway_run(gw, args.n)
+            bare = await baseline_run(gw, args.n)
+        finally:
+            await gw.stop()
+    ratio = {
+        "throughput_ratio": float(ours["per_second"]) / float(bare["per_second"]),
+        "p50_ratio": float(ours["p50_ms"]) / float(bare["p50_ms"]),
+        "p99_ratio": float(ours["p99_ms"]) / float(bare["p99_ms"]),
+    }
+    print(f"{'run':<40} {'n':>5} {'per s':>8} {'p50 ms':>9} {'p99 ms':>9}")
+    for row in (ours, bare):
+        print(
+            f"{row['run']:<40} {row['count']:>5} {float(row['per_second']):>8.1f} "
+            f"{float(row['p50_ms']):>9.0f} {float(row['p99_ms']):>9.0f}"
+        )
+    print(
+        f"gateway / bare: throughput {ratio['throughput_ratio']:.2f}x, "
+        f"p50 {ratio['p50_ratio']:.2f}x, p99 {ratio['p99_ratio']:.2f}x"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"gateway": ours, "bare": bare, "ratios": ratio}, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,85 @@
+"""Typed errors with codes; the gRPC edge maps each kind to one status code, once."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports to a caller."""
+
+    code: str = "GATEWAY-ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(GatewayError):
+    """The request itself is wrong, whatever the state of the world (INVALID_ARGUMENT)."""
+
+    code = "INVALID-INPUT"
+
+
+class MalformedSerial(InvalidInput):
+    """A serial number does not follow its registry's grammar; names the failing segment."""
+
+    code = "MALFORMED-SERIAL"
+
+    def __init__(self, serial: str, segment: str, reason: str, *, field: str = "serial") -> None:
+        super().__init__(f"malformed serial {serial!r}: segment {segment}: {reason}", field=field)
+        self.serial = serial
+        self.segment = segment
+        self.reason = reason
+
+
+class UnknownRegistry(InvalidInput):
+    code = "UNKNOWN-REGISTRY"
+
+
+class PreconditionFailed(GatewayError):
+    """The request is well formed but the world does not allow it now (FAILED_PRECONDITION)."""
+
+    code = "PRECONDITION-FAILED"
+
+
+class NotFound(GatewayError):
+    code = "NOT-FOUND"
+
+
+class AlreadyExists(GatewayError):
+    """Same client-chosen id, different content (ALREADY_EXISTS)."""
+
+    code = "ALREADY-EXISTS"
+
+
+class IllegalTransition(GatewayError):
+    """A transfer was asked to move between states the lifecycle does not connect."""
+
+    code = "ILLEGAL-TRANSITION"
+
+
+class DoubleCountingConflict(GatewayError):
+    """A check found the units counted elsewhere; names what they collide with."""
+
+    code = "DC-USE"
+
+    def __init__(self, message: str, *, code: str = "DC-USE", other_transfer_id: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.other_transfer_id = other_transfer_id
+
+
+class RegistryUnavailable(GatewayError):
+    """A registry did not answer in time; retryable (UNAVAILABLE)."""
+
+    code = "REGISTRY-UNAVAILABLE"
+
+
+class RegistryRefused(GatewayError):
+    """A registry answered and refused the operation; not retryable."""
+
+    code = "REGISTRY-REFUSED"

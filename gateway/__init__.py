@@ -1,0 +1,1 @@
+"""Entry points: the gRPC server, the CLI, settings and the embedded one-machine runtime."""

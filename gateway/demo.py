@@ -1,0 +1,57 @@
+"""Seeds the sandbox registries with the documented demo holdings (gateway/demo_holdings.toml).
+
+Seeding is idempotent (one seed key per file content), so `up --demo` on an existing
+data folder adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+
+import httpx
+from pydantic import BaseModel
+
+from adapters import catalogue
+from adapters.sandbox.wire import SeedHolding, SeedRequest
+
+DEMO_FILE = Path(__file__).with_name("demo_holdings.toml")
+
+
+class DemoHolding(BaseModel):
+    registry_id: str
+    account_id: str
+    serial: str
+
+
+def load_demo_holdings(path: Path = DEMO_FILE) -> list[DemoHolding]:
+    data = tomllib.loads(path.read_text())
+    return [DemoHolding.model_validate(entry) for entry in data.get("holding", [])]
+
+
+def seed_request(holdings: list[DemoHolding], seed_key: str) -> SeedRequest:
+    """Parse every serial in its registry's grammar; a bad entry fails the whole seed."""
+    return SeedRequest(
+        seed_key=seed_key,
+        holdings=[
+            SeedHolding(
+                registry_id=h.registry_id,
+                account_id=h.account_id,
+                block=catalogue.parse_serial(h.registry_id, h.serial),
+            )
+            for h in holdings
+        ],
+    )
+
+
+async def post_seed(sandbox_url: str, request: SeedRequest) -> None:
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as client:
+        response = await client.post("/admin/seed", content=request.model_dump_json())
+        response.raise_for_status()
+
+
+async def seed_demo_holdings(sandbox_url: str, path: Path = DEMO_FILE) -> None:
+    text = path.read_bytes()
+    key = "demo-" + hashlib.sha256(text).hexdigest()[:16]
+    await post_seed(sandbox_url, seed_request(load_demo_holdings(path), key))

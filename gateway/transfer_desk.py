@@ -1,0 +1,134 @@
+"""The service layer behind TransferService: validate, record, start the saga.
+
+Everything that can be refused from the request and the source registry's
+holdings is refused here, before the ledger or any registry is touched, so a bad
+request leaves no trace. A repeated submit finds the ledger row first and returns
+the same transfer; the workflow id is the transfer id, so it is also the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from adapters import catalogue
+from adapters.base import RegistryAdapter, RegistryProfile
+from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed, UnknownRegistry
+from domain.serials import SerialBlock
+from domain.transfers import Transfer, TransferRequest, TransferState
+from domain.units import UnitStatus
+from ledger import Ledger
+from workflows.inputs import StepPolicy, TransferInput
+from workflows.transfer import TransferWorkflow
+
+
+class TransferDesk:
+    def __init__(
+        self,
+        ledger: Ledger,
+        adapters: Mapping[str, RegistryAdapter],
+        temporal: Client,
+        task_queue: str,
+        policy: StepPolicy,
+    ) -> None:
+        self._ledger = ledger
+        self._adapters = adapters
+        self._temporal = temporal
+        self._task_queue = task_queue
+        self._policy = policy
+
+    async def submit(self, request: TransferRequest) -> Transfer:
+        existing = await asyncio.to_thread(self._ledger.get, request.transfer_id)
+        if existing is None:
+            existing = await self._record(request)
+        if existing.request != request:
+            raise AlreadyExists(
+                f"transfer {request.transfer_id} exists with different content", field="transfer_id"
+            )
+        if not existing.is_final:
+            await self._start(existing)
+        return existing
+
+    async def _record(self, request: TransferRequest) -> Transfer:
+        """Validate a new request and record it; a concurrent twin may have recorded it first."""
+        block = await self._movable_block(request)
+        now = datetime.now(UTC)
+        fresh = Transfer(request=request, block=block, created_at=now, updated_at=now)
+        recorded, _ = await asyncio.to_thread(self._ledger.record_received, fresh)
+        return recorded
+
+    async def get(self, transfer_id: str) -> Transfer:
+        transfer = await asyncio.to_thread(self._ledger.get, transfer_id)
+        if transfer is None:
+            raise NotFound(f"no transfer {transfer_id!r}", field="transfer_id")
+        return transfer
+
+    async def list(
+        self,
+        *,
+        states: set[TransferState] | None,
+        registry_id: str | None,
+        account_id: str | None,
+        page_size: int,
+        page_token: str | None,
+    ) -> tuple[list[Transfer], str | None]:
+        return await asyncio.to_thread(
+            lambda: self._ledger.list(
+                states=states,
+                registry_id=registry_id,
+                account_id=account_id,
+                page_size=page_size,
+                page_token=page_token,
+            )
+        )
+
+    async def _movable_block(self, request: TransferRequest) -> SerialBlock:
+        """The units the request would move, or the reason it cannot be accepted."""
+        source = _profile(request.source.registry_id, "source")
+        destination = _profile(request.destination.registry_id, "destination")
+        named = catalogue.parse_serial(source.registry_id, request.serial)
+        if request.quantity is not None and request.quantity > named.quantity:
+            raise InvalidInput(
+                f"quantity {request.quantity} exceeds the {named.quantity} units of the named block",
+                field="quantity",
+            )
+        accepted = destination.accepted_programmes | {destination.info.programme}
+        if named.programme not in accepted:
+            raise PreconditionFailed(
+                f"{destination.registry_id} does not hold {named.programme} units", field="destination"
+            )
+        held = await self._adapters[source.registry_id].holdings(request.source.account_id)
+        if not any(h.status is UnitStatus.HELD and h.block == named for h in held):
+            raise PreconditionFailed(
+                f"account {request.source.account_id} in {source.registry_id} "
+                f"holds no block {request.serial}",
+                field="serial",
+            )
+        head, _ = named.split(request.quantity or named.quantity)
+        return head
+
+    async def _start(self, transfer: Transfer) -> None:
+        """Start the saga once: a running one is reused, a closed one is never re-run."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._temporal.start_workflow(
+                TransferWorkflow.run,
+                TransferInput(transfer=transfer, policy=self._policy),
+                id=transfer.transfer_id,
+                task_queue=self._task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+
+
+def _profile(registry_id: str, field: str) -> RegistryProfile:
+    """The registry's profile; an unknown id is refused naming the request field."""
+    try:
+        return catalogue.profile(registry_id)
+    except UnknownRegistry as unknown:
+        raise UnknownRegistry(unknown.message, field=field) from unknown

@@ -1,0 +1,10 @@
+"""The gateway's own record: transfers, their history, and the serial-block index.
+
+SQLAlchemy over SQLite (one machine) or PostgreSQL (scale), migrated by Alembic
+when opened. Import `Ledger` from here.
+"""
+
+from ledger.store import Ledger
+from ledger.transfer_rows import TransferEvent
+
+__all__ = ["Ledger", "TransferEvent"]

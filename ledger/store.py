@@ -1,0 +1,219 @@
+"""The ledger's public face: one object the workflow activities and the gRPC edge call.
+
+Every method is one database transaction and is safe to repeat, because Temporal
+retries activities: recording, advancing, reserving, releasing and settling the
+same transfer twice leaves the ledger as once.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import TypeVar
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import PreconditionFailed
+from domain.serials import SerialBlock
+from domain.transfers import AccountRef, Reason, Transfer, TransferState, check_transition
+from ledger import serial_index, transfer_rows
+from ledger.database import open_engine, upgrade_to_head, writer
+from ledger.models import ReservationRow, TransferRow
+from ledger.transfer_rows import TransferEvent
+
+T = TypeVar("T")
+
+_SETTLED = frozenset({TransferState.SETTLED, TransferState.ANCHORED})
+# Final states in which the units never moved: their reservation must not outlive them.
+_UNDONE = frozenset({TransferState.REJECTED, TransferState.COMPENSATED})
+
+_UNIQUE_VIOLATION = "23505"
+# PostgreSQL aborts that say nothing about the data, only about timing: try again.
+_TRANSIENT = frozenset({"40001", "40P01"})
+_ATTEMPTS = 5
+
+
+class Ledger:
+    """The gateway's own record of transfers and of where every tracked serial is."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reading = sessionmaker(engine, expire_on_commit=False)
+        self._writing = sessionmaker(writer(engine), expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 10) -> Ledger:
+        """Open the ledger at `url` (`sqlite:///PATH` or `postgresql+psycopg://...`), migrated to head."""
+        engine = open_engine(url, pool_size=pool_size)
+        try:
+            upgrade_to_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # Transfers
+
+    def record_received(self, transfer: Transfer) -> tuple[Transfer, bool]:
+        """Store a new transfer; if its id is taken, the stored one and False (the caller compares)."""
+        try:
+            with self._writing.begin() as session:
+                existing = session.get(TransferRow, transfer.transfer_id)
+                if existing is not None:
+                    return transfer_rows.from_row(existing), False
+                transfer_rows.insert(session, transfer)
+                return transfer, True
+        except IntegrityError as exc:
+            # PostgreSQL: a concurrent submit of the same id committed first.
+            stored = self.get(transfer.transfer_id) if _sqlstate(exc) == _UNIQUE_VIOLATION else None
+            if stored is None:
+                raise
+            return stored, False
+
+    def get(self, transfer_id: str) -> Transfer | None:
+        with self._reading.begin() as session:
+            row = session.get(TransferRow, transfer_id)
+            return None if row is None else transfer_rows.from_row(row)
+
+    def list(
+        self,
+        *,
+        states: set[TransferState] | None = None,
+        registry_id: str | None = None,
+        account_id: str | None = None,
+        page_size: int = 100,
+        page_token: str | None = None,
+    ) -> tuple[builtins.list[Transfer], str | None]:
+        """A page of transfers in (created_at, transfer_id) order, and the next page's token (None at end).
+
+        `registry_id`/`account_id` match a transfer whose source or destination is there.
+        """
+        if page_size <= 0:
+            raise ValueError(f"page_size must be positive, got {page_size}")
+        with self._reading.begin() as session:
+            return transfer_rows.page(
+                session,
+                states=states,
+                registry_id=registry_id,
+                account_id=account_id,
+                page_size=page_size,
+                page_token_in=page_token,
+            )
+
+    def history(self, transfer_id: str) -> builtins.list[TransferEvent]:
+        """Every state the transfer reached, oldest first (empty for an unknown transfer)."""
+        with self._reading.begin() as session:
+            return transfer_rows.history(session, transfer_id)
+
+    def advance(
+        self, transfer_id: str, new: TransferState, at: datetime, reasons: tuple[Reason, ...] = ()
+    ) -> Transfer:
+        """Move a transfer along its lifecycle; the same state again is a no-op.
+
+        SETTLED goes through `settle` to the request's destination, so no path marks
+        a transfer settled without moving its serials; REJECTED and COMPENSATED drop
+        its reservation.
+        """
+        if new is TransferState.SETTLED:
+            return self._settle(transfer_id, None, at, reasons)
+        with self._writing.begin() as session:
+            row = transfer_rows.locked(session, transfer_id)
+            if transfer_rows.move(session, row, new, at, reasons) and new in _UNDONE:
+                _drop_reservation(session, transfer_id)
+            return transfer_rows.from_row(row)
+
+    # The serial-block index
+
+    def reserve(self, transfer_id: str, block: SerialBlock, source: AccountRef) -> None:
+        """Hold `block` for the transfer, or raise DoubleCountingConflict (DC-USE) naming who has it.
+
+        Refused when another transfer's reservation overlaps the block, or when a
+        settled transfer moved any of its serials out of `source`.
+        """
+        _retrying(lambda: self._reserve_once(transfer_id, block, source))
+
+    def _reserve_once(self, transfer_id: str, block: SerialBlock, source: AccountRef) -> None:
+        with self._writing.begin() as session:
+            state = TransferState(transfer_rows.locked(session, transfer_id).state)
+            if state in _SETTLED:
+                return  # a retry after settling: the serials already moved
+            if state in _UNDONE:
+                raise PreconditionFailed(f"transfer {transfer_id} is {state.value}; it reserves nothing")
+            existing = serial_index.reservation_of(session, transfer_id)
+            if existing is not None:
+                serial_index.refuse_other_block(existing, block)
+                return
+            serial_index.claim(session, transfer_id, block, source)
+            # Checked after our reservation is in: on PostgreSQL, a settlement of these
+            # serials that was committing meanwhile is now visible.
+            serial_index.refuse_living_elsewhere(session, block, source)
+
+    def release(self, transfer_id: str) -> None:
+        """Drop the transfer's reservation, if it has one."""
+        with self._writing.begin() as session:
+            _drop_reservation(session, transfer_id)
+
+    def settle(self, transfer_id: str, destination: AccountRef, at: datetime) -> Transfer:
+        """In one transaction: the reserved serials now live in `destination`, the transfer is SETTLED."""
+        return self._settle(transfer_id, destination, at, ())
+
+    def _settle(
+        self, transfer_id: str, destination: AccountRef | None, at: datetime, reasons: tuple[Reason, ...]
+    ) -> Transfer:
+        def once() -> Transfer:
+            with self._writing.begin() as session:
+                row = transfer_rows.locked(session, transfer_id)
+                current = TransferState(row.state)
+                if current in _SETTLED:
+                    return transfer_rows.from_row(row)
+                check_transition(current, TransferState.SETTLED)
+                reservation = serial_index.reservation_of(session, transfer_id)
+                if reservation is None:
+                    raise PreconditionFailed(f"transfer {transfer_id} holds no reservation to settle")
+                transfer = transfer_rows.from_row(row)
+                serial_index.move_to_location(
+                    session, reservation, destination or transfer.request.destination, at
+                )
+                transfer_rows.move(session, row, TransferState.SETTLED, at, reasons)
+                return transfer_rows.from_row(row)
+
+        return _retrying(once)
+
+    def location_of(self, block: SerialBlock) -> builtins.list[tuple[SerialBlock, AccountRef, str]]:
+        """Where the tracked parts of these serials live now, and the transfer that put each there."""
+        with self._reading.begin() as session:
+            return list(serial_index.locations(session, block))
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    """Run `attempt`, again when PostgreSQL aborted it to break a deadlock or a serialisation conflict."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return attempt()
+        except DBAPIError as exc:
+            if _sqlstate(exc) not in _TRANSIENT:
+                raise
+    return attempt()
+
+
+def _drop_reservation(session: Session, transfer_id: str) -> None:
+    session.execute(delete(ReservationRow).where(ReservationRow.transfer_id == transfer_id))
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)

@@ -1,0 +1,1 @@
+"""Generated wire contract; see scripts/gen_protos.py."""

@@ -1,0 +1,83 @@
+"""The whole gateway, started once per session exactly as `carbon-gateway up` starts it.
+
+Every test gets fresh accounts (so tests never share units) and is wrapped in the
+conservation check: the live units of each unit class across all registries are
+the same after the test as before it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from gateway.runtime import EmbeddedGateway
+from gateway.settings import Settings
+from protos.carbon.gateway.v1 import registry_pb2_grpc, transfer_pb2_grpc
+from tests.e2e.sandbox_admin import SandboxAdmin
+from tests.e2e.serials import CcerSerial, ccer_serials
+
+_accounts = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedGateway]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("gateway"),
+        grpc_port=0,
+        sandbox_port=0,
+        temporal_port=0,
+        temporal_ui_port=0,
+        registry_timeout_s=1.0,
+        registry_attempts=2,
+        step_attempts=3,
+        step_initial_interval_s=0.1,
+        step_max_interval_s=0.5,
+        step_timeout_s=10.0,
+        watch_poll_s=0.05,
+    )
+    running = await EmbeddedGateway(settings).start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+async def channel(gateway: EmbeddedGateway) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.grpc_port}") as ch:
+        yield ch
+
+
+@pytest.fixture
+def transfers(channel: grpc.aio.Channel) -> transfer_pb2_grpc.TransferServiceStub:
+    return transfer_pb2_grpc.TransferServiceStub(channel)
+
+
+@pytest.fixture
+def registries(channel: grpc.aio.Channel) -> registry_pb2_grpc.RegistryServiceStub:
+    return registry_pb2_grpc.RegistryServiceStub(channel)
+
+
+@pytest.fixture
+async def sandbox(gateway: EmbeddedGateway) -> AsyncIterator[SandboxAdmin]:
+    """Admin access to the sandbox registries, with the conservation check around the test."""
+    admin = SandboxAdmin(gateway.sandbox_url)
+    before = await admin.totals_by_unit_class()
+    yield admin
+    await admin.clear_all_faults()
+    after = await admin.totals_by_unit_class()
+    await admin.aclose()
+    assert after == before + admin.seeded, "a transfer created or lost units"
+
+
+@pytest.fixture
+def account() -> str:
+    """A fresh account name, so tests never share units."""
+    return f"acct-{next(_accounts)}"
+
+
+@pytest.fixture
+def ccer_serial() -> CcerSerial:
+    """Makes CCER serials of a project no other test uses."""
+    return ccer_serials()

@@ -1,0 +1,43 @@
+"""The tests' handle on the sandbox registries: seed units, inject faults, read totals."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from adapters import catalogue
+from gateway.demo import DemoHolding, post_seed, seed_request
+
+
+class SandboxAdmin:
+    def __init__(self, url: str) -> None:
+        self._http = httpx.AsyncClient(base_url=url, timeout=10)
+        self.seeded: Counter[str] = Counter()  # units the test added, per unit class
+        self._faulted: set[str] = set()
+
+    async def seed(self, registry_id: str, account_id: str, serial: str) -> None:
+        holding = DemoHolding(registry_id=registry_id, account_id=account_id, serial=serial)
+        await post_seed(self._http.base_url.__str__(), seed_request([holding], f"test-{uuid.uuid4()}"))
+        block = catalogue.parse_serial(registry_id, serial)
+        self.seeded[str(block.unit_class)] += block.quantity
+
+    async def fail(self, registry_id: str, **plan: Any) -> None:
+        response = await self._http.put(f"/admin/registries/{registry_id}/faults", json=plan)
+        response.raise_for_status()
+        self._faulted.add(registry_id)
+
+    async def clear_all_faults(self) -> None:
+        for registry_id in self._faulted:
+            (await self._http.delete(f"/admin/registries/{registry_id}/faults")).raise_for_status()
+        self._faulted.clear()
+
+    async def totals_by_unit_class(self) -> Counter[str]:
+        response = await self._http.get("/admin/totals")
+        response.raise_for_status()
+        return Counter(response.json()["by_unit_class"])
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

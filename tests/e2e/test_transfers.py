@@ -1,0 +1,165 @@
+"""End to end over gRPC against a real Temporal dev server, sandbox registries and the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import grpc
+import pytest
+
+from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
+from tests.e2e.sandbox_admin import SandboxAdmin
+from tests.e2e.serials import CcerSerial
+
+pytestmark = pytest.mark.e2e
+_ids = itertools.count(1)
+SETTLED = transfer_pb2.TRANSFER_STATE_SETTLED
+
+
+def request(source: str, destination: str, serial: str, quantity: int | None = None, **kw: str):
+    msg = transfer_pb2.SubmitTransferRequest(
+        transfer_id=kw.get("transfer_id", f"e2e-{next(_ids)}"),
+        source=transfer_pb2.AccountRef(registry_id="cn-ccer", account_id=source),
+        destination=transfer_pb2.AccountRef(
+            registry_id=kw.get("destination_registry", "cn-sz-ets"), account_id=destination
+        ),
+        serial=serial,
+        purpose="offset",
+    )
+    if quantity is not None:
+        msg.quantity = quantity
+    return msg
+
+
+async def final_state(transfers, transfer_id: str) -> transfer_pb2.Transfer:
+    """Follow WatchTransfer to its end; it must end on a final state."""
+    seen = [
+        t async for t in transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id))
+    ]
+    assert seen, "WatchTransfer sent nothing"
+    return seen[-1]
+
+
+async def holdings(registries, registry_id: str, account_id: str) -> list[tuple[str, int, str]]:
+    found = await registries.ListHoldings(
+        registry_pb2.ListHoldingsRequest(registry_id=registry_id, account_id=account_id)
+    )
+    return sorted((h.serial, h.quantity, registry_pb2.UnitStatus.Name(h.status)) for h in found.holdings)
+
+
+async def test_a_transfer_settles_and_holdings_move(
+    transfers, registries, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(1001, 1100)
+    await sandbox.seed("cn-ccer", account, serial)
+    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 40))
+    assert submitted.state == transfer_pb2.TRANSFER_STATE_RECEIVED
+    done = await final_state(transfers, submitted.transfer_id)
+    assert done.state == SETTLED, done.reasons
+    assert done.quantity == 40
+    assert await holdings(registries, "cn-ccer", account) == sorted(
+        [
+            (ccer_serial(1001, 1040), 40, "UNIT_STATUS_EXPORTED"),
+            (ccer_serial(1041, 1100), 60, "UNIT_STATUS_HELD"),
+        ]
+    )
+    assert await holdings(registries, "cn-sz-ets", f"{account}-dest") == [
+        (ccer_serial(1001, 1040), 40, "UNIT_STATUS_HELD")
+    ]
+
+
+async def test_watch_streams_every_state_in_order(
+    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(2001, 2010)
+    await sandbox.seed("cn-ccer", account, serial)
+    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
+    states = [
+        t.state
+        async for t in transfers.WatchTransfer(
+            transfer_pb2.WatchTransferRequest(transfer_id=submitted.transfer_id)
+        )
+    ]
+    assert states[-1] == SETTLED
+    assert states == sorted(states), "states went backwards"
+
+
+async def test_a_repeated_submit_returns_the_same_transfer(
+    transfers, registries, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(3001, 3050)
+    await sandbox.seed("cn-ccer", account, serial)
+    first = request(account, f"{account}-dest", serial, 10)
+    submitted = await transfers.SubmitTransfer(first)
+    again = await transfers.SubmitTransfer(first)
+    assert again.transfer_id == submitted.transfer_id
+    assert again.create_time == submitted.create_time
+    done = await final_state(transfers, first.transfer_id)
+    assert done.state == SETTLED
+    after = await transfers.SubmitTransfer(first)
+    assert after.state == SETTLED
+    # Moved once, not twice or thrice.
+    assert await holdings(registries, "cn-sz-ets", f"{account}-dest") == [
+        (ccer_serial(3001, 3010), 10, "UNIT_STATUS_HELD")
+    ]
+
+
+async def test_the_same_id_with_other_content_is_already_exists(
+    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(4001, 4050)
+    await sandbox.seed("cn-ccer", account, serial)
+    first = request(account, f"{account}-dest", serial, 10)
+    await transfers.SubmitTransfer(first)
+    changed = request(account, f"{account}-dest", serial, 11, transfer_id=first.transfer_id)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await transfers.SubmitTransfer(changed)
+    assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert (await final_state(transfers, first.transfer_id)).quantity == 10
+
+
+async def test_of_two_overlapping_transfers_exactly_one_settles(
+    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(5001, 5100)
+    await sandbox.seed("cn-ccer", account, serial)
+    a = request(account, f"{account}-a", serial, 60)
+    b = request(account, f"{account}-b", serial, 30)
+    await asyncio.gather(transfers.SubmitTransfer(a), transfers.SubmitTransfer(b))
+    outcomes = await asyncio.gather(
+        final_state(transfers, a.transfer_id), final_state(transfers, b.transfer_id)
+    )
+    states = sorted(o.state for o in outcomes)
+    assert states == [SETTLED, transfer_pb2.TRANSFER_STATE_REJECTED]
+    loser = next(o for o in outcomes if o.state != SETTLED)
+    winner = next(o for o in outcomes if o.state == SETTLED)
+    assert any(r.code.startswith("DC-") for r in loser.reasons), loser.reasons
+    assert any(winner.transfer_id in r.message for r in loser.reasons), loser.reasons
+
+
+async def test_a_failing_destination_after_the_source_lock_compensates(
+    transfers, registries, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(6001, 6100)
+    await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.fail("cn-sz-ets", error_rate=1.0, operations=["credit"])
+    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 25))
+    done = await final_state(transfers, submitted.transfer_id)
+    assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED, done.reasons
+    assert done.reasons
+    assert await holdings(registries, "cn-ccer", account) == [(serial, 100, "UNIT_STATUS_HELD")]
+    assert await holdings(registries, "cn-sz-ets", f"{account}-dest") == []
+
+
+async def test_a_lost_credit_reply_is_retried_not_repeated(
+    transfers, registries, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    serial = ccer_serial(7001, 7020)
+    await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.fail("cn-sz-ets", lost_reply_rate=0.5)
+    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
+    done = await final_state(transfers, submitted.transfer_id)
+    assert done.state in (SETTLED, transfer_pb2.TRANSFER_STATE_COMPENSATED)
+    credited = await holdings(registries, "cn-sz-ets", f"{account}-dest")
+    assert credited == ([(serial, 20, "UNIT_STATUS_HELD")] if done.state == SETTLED else [])

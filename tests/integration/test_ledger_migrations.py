@@ -1,0 +1,136 @@
+"""The ledger's migrations: they build the schema from nothing and match the models exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from ledger import Ledger
+from ledger.database import MIGRATIONS, alembic_config, open_engine, upgrade_to_head
+from ledger.models import Base
+from tests.integration.ledger_samples import BACKENDS, ledger_url, running_cluster
+from tests.postgres_cluster import ThrowawayCluster
+
+TABLES = {"transfers", "transfer_events", "serial_reservations", "serial_locations", "alembic_version"}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[ThrowawayCluster]:
+    yield from running_cluster()
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return ledger_url(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[sa.Engine]:
+    engine = open_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def differences(engine: sa.Engine, metadata: sa.MetaData) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_the_command_line_upgrade_builds_the_schema_on_an_empty_database(url: str, engine: sa.Engine) -> None:
+    ini = MIGRATIONS.parent / "alembic.ini"
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"url={url}", "upgrade", "head"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        cwd=MIGRATIONS.parent.parent,
+    )
+
+    assert set(sa.inspect(engine).get_table_names()) == TABLES
+    with engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == head()
+
+
+def test_migrations_and_models_describe_the_same_schema(engine: sa.Engine) -> None:
+    upgrade_to_head(engine)
+
+    assert differences(engine, Base.metadata) == []
+
+
+def test_the_comparison_notices_a_model_the_migrations_lack(engine: sa.Engine) -> None:
+    upgrade_to_head(engine)
+    drifted = sa.MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(drifted)
+    sa.Table("pledges", drifted, sa.Column("pledge_id", sa.String(64), primary_key=True))
+    drifted.tables["transfers"].append_column(sa.Column("lender", sa.Text(), nullable=True))
+
+    # Each difference is a tuple: (operation, ..., the table or column concerned).
+    changes: list[tuple] = differences(engine, drifted)  # type: ignore[assignment]
+    found = {(change[0], getattr(change[-1], "name", None)) for change in changes}
+
+    assert ("add_table", "pledges") in found
+    assert ("add_column", "lender") in found
+
+
+def test_opening_migrates_once_and_downgrade_undoes_everything(url: str, engine: sa.Engine) -> None:
+    Ledger.open(url).close()
+    Ledger.open(url).close()  # already at head: nothing to do
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert set(sa.inspect(engine).get_table_names()) == {"alembic_version"}
+
+    Ledger.open(url).close()
+    assert set(sa.inspect(engine).get_table_names()) == TABLES
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_refuses_overlapping_ranges(cluster: ThrowawayCluster) -> None:
+    # The autogenerate comparison cannot see exclusion constraints, so look for them directly.
+    engine = open_engine(cluster.create_database())
+    try:
+        upgrade_to_head(engine)
+        with engine.connect() as connection:
+            constraints = connection.execute(
+                sa.text("SELECT conname FROM pg_constraint WHERE contype = 'x' ORDER BY conname")
+            ).scalars()
+            assert list(constraints) == ["ex_serial_locations_overlap", "ex_serial_reservations_overlap"]
+
+        with engine.begin() as connection:
+            for transfer_id in ("T1", "T2"):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO transfers VALUES (:id, 'r', 'a', 'r2', 'b', 's', NULL, '', '{}',"
+                        " 'VCS', 1, 1, 'received', '[]', now(), now(), NULL)"
+                    ),
+                    {"id": transfer_id},
+                )
+        insert = sa.text(
+            "INSERT INTO serial_reservations VALUES (:id, 'VCS', :start, :end, '{}', 'r', 'a', now())"
+        )
+        with engine.begin() as connection:
+            connection.execute(insert, {"id": "T1", "start": 100, "end": 200})
+        with (
+            pytest.raises(sa.exc.IntegrityError, match="ex_serial_reservations_overlap"),
+            engine.begin() as connection,
+        ):
+            connection.execute(insert, {"id": "T2", "start": 200, "end": 300})
+        with engine.begin() as connection:
+            connection.execute(insert, {"id": "T2", "start": 201, "end": 300})
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Temporal workflows (deterministic) and the activities that do their I/O."""

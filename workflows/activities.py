@@ -1,0 +1,148 @@
+"""TransferActivities: every I/O step of a transfer, idempotent by (transfer id, step).
+
+Registry calls carry idempotency keys built from the transfer id and the step, so a
+retried activity never applies a step twice; ledger moves are idempotent by state.
+A business refusal raises a non-retryable ApplicationError carrying every reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from adapters.base import RegistryAdapter
+from domain.errors import DoubleCountingConflict, RegistryRefused
+from domain.transfers import Reason, Transfer, TransferState
+from domain.units import UnitStatus
+from ledger import Ledger
+from workflows.inputs import REJECTED_ERROR, StepInput
+
+
+def rejection(reasons: list[Reason]) -> ApplicationError:
+    message = "; ".join(f"{r.code}: {r.message}" for r in reasons)
+    return ApplicationError(
+        message, [r.model_dump() for r in reasons], type=REJECTED_ERROR, non_retryable=True
+    )
+
+
+def _key(transfer: Transfer, step: str) -> str:
+    return f"{transfer.transfer_id}:{step}"
+
+
+class TransferActivities:
+    """Holds the clients every step needs (the ledger and one adapter per registry)."""
+
+    def __init__(self, ledger: Ledger, adapters: Mapping[str, RegistryAdapter]) -> None:
+        self._ledger = ledger
+        self._adapters = adapters
+
+    async def _advance(self, transfer: Transfer, state: TransferState, reasons: list[Reason]) -> None:
+        await asyncio.to_thread(
+            self._ledger.advance, transfer.transfer_id, state, datetime.now(UTC), tuple(reasons)
+        )
+
+    @activity.defn
+    async def check(self, step: StepInput) -> None:
+        """Refuse, with every reason, a transfer whose units are not movable right now."""
+        t = step.transfer
+        reasons: list[Reason] = []
+        source = self._adapters[t.request.source.registry_id]
+        held = await source.holdings(t.request.source.account_id)
+        if not any(h.status is UnitStatus.HELD and h.block.contains(t.block) for h in held):
+            reasons.append(
+                Reason(
+                    code="SOURCE-NOT-HELD",
+                    message=f"units {t.block.serial_space} {t.block.start}-{t.block.end} are not held "
+                    f"by account {t.request.source.account_id} in {t.request.source.registry_id}",
+                )
+            )
+        located = await asyncio.to_thread(self._ledger.location_of, t.block)
+        for part, holder, by_transfer in located:
+            if holder != t.request.source:
+                reasons.append(
+                    Reason(
+                        code="DC-USE",
+                        message=f"serials {part.serial_space} {part.start}-{part.end} were moved to "
+                        f"{holder.registry_id}/{holder.account_id} by transfer {by_transfer}",
+                    )
+                )
+        if reasons:
+            raise rejection(reasons)
+        await self._advance(t, TransferState.CHECKED, [])
+
+    @activity.defn
+    async def reserve(self, step: StepInput) -> None:
+        """Claim the serials in the ledger's index: exactly one of two overlapping claims wins."""
+        t = step.transfer
+        try:
+            await asyncio.to_thread(self._ledger.reserve, t.transfer_id, t.block, t.request.source)
+        except DoubleCountingConflict as conflict:
+            raise rejection([Reason(code=conflict.code, message=conflict.message)]) from conflict
+
+    @activity.defn
+    async def release_reservation(self, step: StepInput) -> None:
+        await asyncio.to_thread(self._ledger.release, step.transfer.transfer_id)
+
+    @activity.defn
+    async def lock_source(self, step: StepInput) -> None:
+        t = step.transfer
+        source = self._adapters[t.request.source.registry_id]
+        await _refusals_are_final(source.lock(_key(t, "lock"), t.request.source.account_id, t.block))
+        await self._advance(t, TransferState.SOURCE_LOCKED, [])
+
+    @activity.defn
+    async def unlock_source(self, step: StepInput) -> None:
+        t = step.transfer
+        await _refusals_are_final(self._adapters[t.request.source.registry_id].unlock(_key(t, "lock")))
+
+    @activity.defn
+    async def credit_destination(self, step: StepInput) -> None:
+        t = step.transfer
+        destination = self._adapters[t.request.destination.registry_id]
+        await _refusals_are_final(
+            destination.credit(_key(t, "credit"), t.request.destination.account_id, t.block)
+        )
+        await self._advance(t, TransferState.DESTINATION_CREDITED, [])
+
+    @activity.defn
+    async def uncredit_destination(self, step: StepInput) -> None:
+        t = step.transfer
+        destination = self._adapters[t.request.destination.registry_id]
+        await _refusals_are_final(destination.uncredit(_key(t, "credit")))
+
+    @activity.defn
+    async def finalise_source(self, step: StepInput) -> None:
+        t = step.transfer
+        await _refusals_are_final(self._adapters[t.request.source.registry_id].finalise(_key(t, "lock")))
+
+    @activity.defn
+    async def settle(self, step: StepInput) -> None:
+        t = step.transfer
+        await asyncio.to_thread(self._ledger.settle, t.transfer_id, t.request.destination, datetime.now(UTC))
+
+    @activity.defn
+    async def mark_rejected(self, step: StepInput) -> None:
+        await self._advance(step.transfer, TransferState.REJECTED, step.reasons)
+
+    @activity.defn
+    async def mark_compensated(self, step: StepInput) -> None:
+        await self._advance(step.transfer, TransferState.COMPENSATED, step.reasons)
+
+    @activity.defn
+    async def mark_needs_intervention(self, step: StepInput) -> None:
+        await self._advance(step.transfer, TransferState.NEEDS_INTERVENTION, step.reasons)
+
+
+async def _refusals_are_final(call: Awaitable[None]) -> None:
+    """Await a registry call; a registry's refusal becomes a non-retryable rejection.
+
+    Unavailability is left to propagate, so Temporal retries it with the same key.
+    """
+    try:
+        await call
+    except RegistryRefused as refused:
+        raise rejection([Reason(code=refused.code, message=refused.message)]) from refused
