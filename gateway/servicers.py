@@ -17,9 +17,18 @@ from adapters import catalogue
 from adapters.base import RegistryAdapter
 from domain.errors import GatewayError, InvalidInput
 from gateway import wire
+from gateway.settlement_proofs import consistency, settlement_receipt
 from gateway.status_codes import abort_with
 from gateway.transfer_desk import TransferDesk
-from protos.carbon.gateway.v1 import registry_pb2, registry_pb2_grpc, transfer_pb2, transfer_pb2_grpc
+from ledger import Ledger
+from protos.carbon.gateway.v1 import (
+    oversight_pb2,
+    oversight_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+    transfer_pb2,
+    transfer_pb2_grpc,
+)
 
 R = TypeVar("R")
 _MAX_PAGE = 500
@@ -117,3 +126,43 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             if latest.state != transfer.state:
                 yield wire.transfer_to_proto(latest)
             transfer = latest
+
+
+def _hex_bytes(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @_mapped
+    async def GetSettlementProof(
+        self, request: oversight_pb2.GetSettlementProofRequest, context: grpc.aio.ServicerContext
+    ) -> oversight_pb2.SettlementProof:
+        receipt = await asyncio.to_thread(settlement_receipt, self._ledger, request.transfer_id)
+        return oversight_pb2.SettlementProof(
+            transfer_id=request.transfer_id,
+            leaf=_hex_bytes(receipt.leaf),
+            leaf_index=receipt.leaf_index,
+            tree_size=receipt.tree_size,
+            root=_hex_bytes(receipt.root),
+            inclusion_proof=[_hex_bytes(node) for node in receipt.inclusion_proof],
+            chain_id=receipt.chain_id,
+            contract_address=receipt.contract_address,
+            anchor_tx_hash=receipt.anchor_tx_hash,
+            anchor_block_number=receipt.anchor_block_number,
+        )
+
+    @_mapped
+    async def GetConsistencyProof(
+        self, request: oversight_pb2.GetConsistencyProofRequest, context: grpc.aio.ServicerContext
+    ) -> oversight_pb2.ConsistencyProof:
+        facts = await asyncio.to_thread(consistency, self._ledger, request.from_size, request.to_size)
+        return oversight_pb2.ConsistencyProof(
+            from_size=facts.from_size,
+            to_size=facts.to_size,
+            from_root=facts.from_root,
+            to_root=facts.to_root,
+            proof=facts.proof,
+        )

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     step_max_interval_s: float = 5.0
     step_timeout_s: float = 30.0
 
+    # Anchoring: None runs the embedded py-evm chain (persisted in data_dir) served read-only
+    # over JSON-RPC on chain_rpc_port; otherwise any JSON-RPC node, with the gateway's key from
+    # chain_key_file or the CARBON_GATEWAY_ANCHOR_KEY variable and the deployed anchor_contract.
+    chain_rpc_url: str | None = None
+    chain_rpc_port: int = 8545
+    chain_key_file: Path | None = None
+    anchor_contract: str | None = None
+    chain_block_interval_s: float = 1.0  # the embedded chain mines an empty block this often
+    anchor_interval_s: float = Field(default=10.0, gt=0)
+    anchor_batch_size: int = Field(default=10_000, ge=1)
+    anchor_confirmations: int = Field(default=2, ge=1)
+
     # How often WatchTransfer looks at the ledger for a new state.
     watch_poll_s: float = 0.2
 

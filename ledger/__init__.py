@@ -4,7 +4,8 @@ SQLAlchemy over SQLite (one machine) or PostgreSQL (scale), migrated by Alembic
 when opened. Import `Ledger` from here.
 """
 
+from ledger.settlement_log import AnchorEntry, LogEntry
 from ledger.store import Ledger
 from ledger.transfer_rows import TransferEvent
 
-__all__ = ["Ledger", "TransferEvent"]
+__all__ = ["AnchorEntry", "Ledger", "LogEntry", "TransferEvent"]

@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -173,3 +175,34 @@ def _refuse_overlaps(table: Table) -> None:
 
 _refuse_overlaps(Base.metadata.tables["serial_reservations"])
 _refuse_overlaps(Base.metadata.tables["serial_locations"])
+
+
+class SettlementLogRow(Base):
+    """One leaf of the append-only settlement log: the canonical bytes of one settled transfer.
+
+    Leaves are numbered densely from 0 in settlement order; the Merkle tree over them
+    is what gets anchored, so a row here is never updated or deleted.
+    """
+
+    __tablename__ = "settlement_log"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    transfer_id: Mapped[str] = mapped_column(ID, ForeignKey("transfers.transfer_id"), unique=True)
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    appended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AnchorRow(Base):
+    """One tree head committed to the chain: sent first, final after enough confirmations."""
+
+    __tablename__ = "anchors"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(66))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    contract_address: Mapped[str] = mapped_column(String(42))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    final_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import PreconditionFailed
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, Reason, Transfer, TransferState, check_transition
-from ledger import serial_index, transfer_rows
+from ledger import serial_index, settlement_log, transfer_rows
 from ledger.database import open_engine, upgrade_to_head, writer
 from ledger.models import ReservationRow, TransferRow
+from ledger.settlement_log import AnchorEntry, LogEntry
 from ledger.transfer_rows import TransferEvent
 
 T = TypeVar("T")
@@ -168,12 +169,20 @@ class Ledger:
         with self._writing.begin() as session:
             _drop_reservation(session, transfer_id)
 
-    def settle(self, transfer_id: str, destination: AccountRef, at: datetime) -> Transfer:
-        """In one transaction: the reserved serials now live in `destination`, the transfer is SETTLED."""
-        return self._settle(transfer_id, destination, at, ())
+    def settle(
+        self, transfer_id: str, destination: AccountRef, at: datetime, leaf: bytes | None = None
+    ) -> Transfer:
+        """In one transaction: the reserved serials now live in `destination`, the transfer is SETTLED,
+        and (given its canonical `leaf` bytes) it is appended to the settlement log."""
+        return self._settle(transfer_id, destination, at, (), leaf)
 
     def _settle(
-        self, transfer_id: str, destination: AccountRef | None, at: datetime, reasons: tuple[Reason, ...]
+        self,
+        transfer_id: str,
+        destination: AccountRef | None,
+        at: datetime,
+        reasons: tuple[Reason, ...],
+        leaf: bytes | None = None,
     ) -> Transfer:
         def once() -> Transfer:
             with self._writing.begin() as session:
@@ -190,9 +199,43 @@ class Ledger:
                     session, reservation, destination or transfer.request.destination, at
                 )
                 transfer_rows.move(session, row, TransferState.SETTLED, at, reasons)
+                if leaf is not None:
+                    settlement_log.append(session, transfer_id, leaf, at)
                 return transfer_rows.from_row(row)
 
         return _retrying(once)
+
+    # The settlement log and its anchors
+
+    def log_size(self) -> int:
+        with self._reading.begin() as session:
+            return settlement_log.size(session)
+
+    def log_leaves(self, upto: int | None = None) -> builtins.list[bytes]:
+        """The log's leaves in order (the first `upto` of them when given)."""
+        with self._reading.begin() as session:
+            return settlement_log.leaves(session, upto)
+
+    def log_entry(self, transfer_id: str) -> LogEntry | None:
+        with self._reading.begin() as session:
+            return settlement_log.entry_of(session, transfer_id)
+
+    def record_anchor(self, anchor: AnchorEntry) -> AnchorEntry:
+        with self._writing.begin() as session:
+            return settlement_log.record_anchor(session, anchor)
+
+    def finalise_anchor(self, tree_size: int, block_number: int, at: datetime) -> builtins.list[str]:
+        """Mark the head final; the settled transfers it covers become ANCHORED (returned)."""
+        with self._writing.begin() as session:
+            return settlement_log.finalise_anchor(session, tree_size, block_number, at)
+
+    def anchors(self) -> builtins.list[AnchorEntry]:
+        with self._reading.begin() as session:
+            return settlement_log.anchors(session)
+
+    def latest_final_anchor(self) -> AnchorEntry | None:
+        with self._reading.begin() as session:
+            return settlement_log.latest_final(session)
 
     def location_of(self, block: SerialBlock) -> builtins.list[tuple[SerialBlock, AccountRef, str]]:
         """Where the tracked parts of these serials live now, and the transfer that put each there."""

@@ -55,7 +55,7 @@ def to_row(transfer: Transfer) -> TransferRow:
         reasons=_reasons_json(transfer.reasons),
         created_at=transfer.created_at,
         updated_at=transfer.updated_at,
-        settled_at=transfer.updated_at if transfer.state is TransferState.SETTLED else None,
+        settled_at=transfer.settled_at,
     )
 
 
@@ -77,6 +77,7 @@ def from_row(row: TransferRow) -> Transfer:
         reasons=tuple(Reason.model_validate(reason) for reason in row.reasons),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        settled_at=row.settled_at,
     )
 
 

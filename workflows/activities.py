@@ -19,6 +19,7 @@ from domain.errors import DoubleCountingConflict, RegistryRefused
 from domain.transfers import Reason, Transfer, TransferState
 from domain.units import UnitStatus
 from ledger import Ledger
+from ledger_anchor.leaf import SettlementRecord, encode_settlement
 from workflows.inputs import REJECTED_ERROR, StepInput
 
 
@@ -121,8 +122,11 @@ class TransferActivities:
 
     @activity.defn
     async def settle(self, step: StepInput) -> None:
+        """Settle in the ledger and append the settlement's canonical leaf to the log, atomically."""
         t = step.transfer
-        await asyncio.to_thread(self._ledger.settle, t.transfer_id, t.request.destination, datetime.now(UTC))
+        at = datetime.now(UTC)
+        leaf = encode_settlement(SettlementRecord.from_transfer(t, at))
+        await asyncio.to_thread(self._ledger.settle, t.transfer_id, t.request.destination, at, leaf)
 
     @activity.defn
     async def mark_rejected(self, step: StepInput) -> None:

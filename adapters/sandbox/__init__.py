@@ -20,6 +20,11 @@ Registry calls (faultable), under `/registries/{registry_id}`:
   Same key and body again: the stored 200, nothing done; same key, other body: 422 KEY-REUSED.
   Unknown registry: 404 UNKNOWN-REGISTRY; bad body: 422 INVALID-REQUEST; injected faults: 503.
 
+Evidence-based registries (Verra, Gold Standard) also serve their public read API, faultable
+(`public_api.py`): POST /verra/uiapi/asset/asset/search, GET /gold-standard/credits and
+/gold-standard/projects; and the holder's own actions, never faulted (`holder.py`):
+POST /registries/{registry_id}/holder/immobilise | retire | release. See docs/evidence.md.
+
 Admin (never faulted): GET /health, GET /registries, POST /admin/seed (SeedRequest, once per
 seed_key), GET /admin/totals, PUT|GET|DELETE /admin/registries/{registry_id}/faults (FaultPlan).
 """

@@ -59,11 +59,15 @@ class FaultPlan(BaseModel):
 
     @model_validator(mode="after")
     def _rates_fit(self) -> FaultPlan:
-        rates = (self.error_rate, self.timeout_rate, self.lost_reply_rate, self.refusal_rate, self.rate_limit_rate)
-        if sum(rates) > 1.0:
-            raise ValueError(
-                "error_rate + timeout_rate + lost_reply_rate + refusal_rate + rate_limit_rate must not exceed 1"
-            )
+        rates = {
+            "error_rate": self.error_rate,
+            "timeout_rate": self.timeout_rate,
+            "lost_reply_rate": self.lost_reply_rate,
+            "refusal_rate": self.refusal_rate,
+            "rate_limit_rate": self.rate_limit_rate,
+        }
+        if sum(rates.values()) > 1.0:
+            raise ValueError(f"{' + '.join(rates)} must not exceed 1")
         return self
 
     def aims_at(self, call: str) -> bool:

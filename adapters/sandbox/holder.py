@@ -87,9 +87,7 @@ def _result(registry: SandboxRegistry, row: HolderActionRow, status: UnitStatus)
 
 
 def immobilise(registry: SandboxRegistry, tx: StoreTx, request: ImmobiliseRequest) -> HolderActionResult:
-    row = _record(
-        registry, tx, HolderAction.IMMOBILISE, request.account_id, request.block, request.details
-    )
+    row = _record(registry, tx, HolderAction.IMMOBILISE, request.account_id, request.block, request.details)
     registry.take_held(tx, request.account_id, request.block, UnitStatus.EXPORTED, row.op_key)
     return _result(registry, row, UnitStatus.EXPORTED)
 

@@ -3,8 +3,10 @@
 `start_sandbox` runs it inside the caller's event loop (tests, the embedded runtime).
 
 Each hosted registry is a `RegistryProfile` passed in, so tests and the embedded
-runtime choose what runs. Registry endpoints pass through the fault injector;
-admin and health endpoints never do. Store work runs in a worker thread so a
+runtime choose what runs. Evidence-based registries also get their public read
+API (`public_api`) and the holder's own actions (`holder`). Registry endpoints
+and public read APIs pass through the fault injector; admin, health and holder
+endpoints never do. Store work runs in a worker thread so a
 held (faulted) request never stalls the others.
 """
 
@@ -21,7 +23,9 @@ from pydantic import BaseModel, ValidationError
 
 from adapters.base import RegistryProfile
 from adapters.sandbox.faults import Fault, FaultBoard, FaultPlan, LostReplyMode, RegistryCall
+from adapters.sandbox.holder import HolderDesk
 from adapters.sandbox.idempotency import Reply, once, refusal_reply
+from adapters.sandbox.public_api import add_public_api
 from adapters.sandbox.refusals import Refusal, RefusalCode
 from adapters.sandbox.registry import SandboxRegistry
 from adapters.sandbox.store import SandboxStore, StoreTx
@@ -115,6 +119,10 @@ async def injected_faults(request: web.Request, handler: Handler) -> web.StreamR
         return _unavailable("injected timeout: nothing was done")
     if fault is Fault.REFUSAL:
         return _json(ErrorBody(code="INJECTED-REFUSAL", message="injected refusal: nothing was done"), 409)
+    if fault is Fault.RATE_LIMIT:
+        limited = _json(ErrorBody(code="RATE-LIMITED", message="injected rate limit: nothing was done"), 429)
+        limited.headers["Retry-After"] = str(plan.retry_after_s)
+        return limited
     response = await handler(request)
     if fault is Fault.NONE:
         return response
@@ -311,6 +319,8 @@ def create_app(profiles: Iterable[RegistryProfile], store: SandboxStore) -> web.
     app.router.add_post(f"{base}/locks/{{key}}/finalise", finalise, name=RegistryCall.FINALISE)
     app.router.add_post(f"{base}/credits", credit, name=RegistryCall.CREDIT)
     app.router.add_post(f"{base}/credits/{{key}}/reverse", reverse, name=RegistryCall.REVERSE)
+    HolderDesk(store, registries).add_routes(app)
+    add_public_api(app, store, registries)
     app.router.add_post("/admin/seed", seed)
     app.router.add_get("/admin/totals", totals)
     app.router.add_put("/admin/registries/{registry_id}/faults", put_faults)

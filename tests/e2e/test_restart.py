@@ -23,7 +23,13 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
 def _settings(data_dir: Path) -> Settings:
     return Settings(
-        data_dir=data_dir, grpc_port=0, sandbox_port=0, temporal_port=0, temporal_ui_port=0, watch_poll_s=0.05
+        data_dir=data_dir,
+        grpc_port=0,
+        sandbox_port=0,
+        temporal_port=0,
+        temporal_ui_port=0,
+        chain_rpc_port=0,
+        watch_poll_s=0.05,
     )
 
 

@@ -20,7 +20,15 @@ from ledger.models import Base
 from tests.integration.ledger_samples import BACKENDS, ledger_url, running_cluster
 from tests.postgres_cluster import ThrowawayCluster
 
-TABLES = {"transfers", "transfer_events", "serial_reservations", "serial_locations", "alembic_version"}
+TABLES = {
+    "transfers",
+    "transfer_events",
+    "serial_reservations",
+    "serial_locations",
+    "settlement_log",
+    "anchors",
+    "alembic_version",
+}
 
 
 @pytest.fixture(scope="module")

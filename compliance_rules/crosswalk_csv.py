@@ -1,0 +1,140 @@
+"""Crosswalk entries as CSV: what regulators load, and what the gateway gives back.
+
+Regulators keep these lists in spreadsheets, so the import is strict and
+explains itself: a bad row is refused with its line number and column, and
+nothing is loaded. Loading the same file twice, or the same link twice in one
+file (either way round), yields each entry once; the same link with a different
+source reference is refused, because two regulators' statements should not be
+merged silently.
+
+Columns (a header row, in any order, exactly these names):
+programme_a, project_a, programme_b, project_b, period_start, period_end,
+source_reference, loaded_by. Periods are ISO dates (YYYY-MM-DD), both empty
+when the link holds for every monitoring period.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from pydantic import ValidationError
+
+from compliance_rules.facts import CrosswalkEntry
+from compliance_rules.periods import Period
+from domain.errors import GatewayError, InvalidInput
+
+COLUMNS = (
+    "programme_a",
+    "project_a",
+    "programme_b",
+    "project_b",
+    "period_start",
+    "period_end",
+    "source_reference",
+    "loaded_by",
+)
+
+Row = dict[str, str]
+
+# date.fromisoformat also takes 20190101 and week dates; the documented form is the only one accepted.
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def read_crosswalk_csv(text: str) -> list[CrosswalkEntry]:
+    """Every distinct entry in `text`, in file order; InvalidInput naming line and column otherwise."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    _check_header(reader.fieldnames)
+    entries: dict[object, tuple[int, CrosswalkEntry]] = {}
+    for row in reader:
+        line = reader.line_num
+        entry = _entry(row, line)
+        seen = entries.get(entry.key)
+        if seen is None:
+            entries[entry.key] = (line, entry)
+        elif _statement(seen[1]) != _statement(entry):
+            raise _refusal(line, "source_reference", f"the same link as line {seen[0]} with another source")
+    return [entry for _, entry in entries.values()]
+
+
+def write_crosswalk_csv(entries: Iterable[CrosswalkEntry]) -> str:
+    """`entries` as CSV with the import's header, one row per link, in a stable order."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for entry in sorted(entries, key=_sort_key):
+        writer.writerow(_row(entry))
+    return out.getvalue()
+
+
+def _check_header(fieldnames: Iterable[str] | None) -> None:
+    found = list(fieldnames or [])
+    missing = [c for c in COLUMNS if c not in found]
+    unknown = [c for c in found if c not in COLUMNS]
+    if missing:
+        raise _refusal(1, missing[0], "missing column; expected " + ", ".join(COLUMNS))
+    if unknown:
+        raise _refusal(1, unknown[0], "unknown column; expected " + ", ".join(COLUMNS))
+
+
+def _entry(row: Row, line: int) -> CrosswalkEntry:
+    if None in row or any(value is None for value in row.values()):
+        raise _refusal(line, "", f"expected {len(COLUMNS)} fields")
+    fields = {c: row[c] for c in COLUMNS if c not in ("period_start", "period_end")}
+    try:
+        return CrosswalkEntry.model_validate({**fields, "period": _period(row, line)})
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise _refusal(line, str(first["loc"][0]), first["msg"]) from None
+    except GatewayError as error:
+        raise _refusal(line, error.field or "", error.message) from None
+
+
+def _period(row: Row, line: int) -> Period | None:
+    start, end = row["period_start"], row["period_end"]
+    if not start and not end:
+        return None
+    begins, ends = _day(start, line, "period_start"), _day(end, line, "period_end")
+    if ends < begins:
+        raise _refusal(line, "period_end", f"{end} is before period_start {start}")
+    return Period(start=begins, end=ends)
+
+
+def _day(text: str, line: int, column: str) -> date:
+    try:
+        if not _ISO_DAY.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _refusal(line, column, f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _statement(entry: CrosswalkEntry) -> tuple[str, str]:
+    return entry.source_reference, entry.loaded_by
+
+
+def _refusal(line: int, column: str, reason: str) -> InvalidInput:
+    where = f"line {line}, column {column}" if column else f"line {line}"
+    return InvalidInput(f"crosswalk CSV {where}: {reason}", field=column or "csv")
+
+
+def _row(entry: CrosswalkEntry) -> Row:
+    period = entry.period
+    return {
+        "programme_a": entry.programme_a,
+        "project_a": entry.project_a,
+        "programme_b": entry.programme_b,
+        "project_b": entry.project_b,
+        "period_start": period.start.isoformat() if period else "",
+        "period_end": period.end.isoformat() if period else "",
+        "source_reference": entry.source_reference,
+        "loaded_by": entry.loaded_by,
+    }
+
+
+def _sort_key(entry: CrosswalkEntry) -> tuple[str, ...]:
+    a, b, period = entry.key
+    return (*a, *b, str(period or ""))

@@ -1,0 +1,116 @@
+"""Settlement proofs and the tamper audit: the ledger's record checked against the anchored log.
+
+A proof's leaf is recomputed from the transfer as the ledger holds it now, so a
+settled row changed after the fact yields a leaf that no longer proves into the
+anchored root: `carbon-gateway verify` says no, and `audit` names the row.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from web3 import Web3
+
+from domain.errors import InvalidInput, NotFound, PreconditionFailed
+from ledger import Ledger
+from ledger_anchor import chain
+from ledger_anchor.leaf import SettlementRecord, decode_settlement, encode_settlement
+from ledger_anchor.merkle import TreeHasher, leaf_hash
+from ledger_anchor.receipt import SettlementReceipt
+
+
+class ConsistencyFacts(BaseModel):
+    from_size: int
+    to_size: int
+    from_root: bytes
+    to_root: bytes
+    proof: list[bytes]
+
+
+def _tree(ledger: Ledger, size: int) -> TreeHasher:
+    return TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves(size)])
+
+
+def recomputed_leaf(ledger: Ledger, transfer_id: str) -> bytes:
+    transfer = ledger.get(transfer_id)
+    if transfer is None:
+        raise NotFound(f"no transfer {transfer_id!r}", field="transfer_id")
+    if transfer.settled_at is None:
+        raise PreconditionFailed(f"transfer {transfer_id} has not settled", field="transfer_id")
+    return encode_settlement(SettlementRecord.from_transfer(transfer, transfer.settled_at))
+
+
+def settlement_receipt(ledger: Ledger, transfer_id: str) -> SettlementReceipt:
+    """The receipt proving the transfer into the newest final anchored head."""
+    leaf = recomputed_leaf(ledger, transfer_id)
+    entry = ledger.log_entry(transfer_id)
+    anchor = ledger.latest_final_anchor()
+    if entry is None or anchor is None or entry.leaf_index >= anchor.tree_size:
+        raise PreconditionFailed(f"the settlement of {transfer_id} is not anchored yet", field="transfer_id")
+    tree = _tree(ledger, anchor.tree_size)
+    return SettlementReceipt(
+        leaf="0x" + leaf.hex(),
+        leaf_index=entry.leaf_index,
+        tree_size=anchor.tree_size,
+        root="0x" + tree.root(anchor.tree_size).hex(),
+        inclusion_proof=tuple(
+            "0x" + n.hex() for n in tree.inclusion_proof(entry.leaf_index, anchor.tree_size)
+        ),
+        chain_id=anchor.chain_id,
+        contract_address=anchor.contract_address,
+        anchor_tx_hash=anchor.tx_hash,
+        anchor_block_number=anchor.block_number or 0,
+    )
+
+
+def consistency(ledger: Ledger, from_size: int, to_size: int) -> ConsistencyFacts:
+    size = ledger.log_size()
+    if not 0 < from_size <= to_size <= size:
+        raise InvalidInput(
+            f"sizes must satisfy 0 < from_size <= to_size <= {size} (the log's size)", field="to_size"
+        )
+    tree = _tree(ledger, to_size)
+    return ConsistencyFacts(
+        from_size=from_size,
+        to_size=to_size,
+        from_root=tree.root(from_size),
+        to_root=tree.root(to_size),
+        proof=tree.consistency_proof(from_size, to_size),
+    )
+
+
+class AuditFinding(BaseModel):
+    code: str
+    message: str
+
+
+def audit(ledger: Ledger, w3: Web3 | None, contract_address: str | None) -> list[AuditFinding]:
+    """Every settled row whose leaf changed, and every anchored root the log no longer reproduces."""
+    findings: list[AuditFinding] = []
+    leaves = ledger.log_leaves()
+    for index, leaf in enumerate(leaves):
+        transfer_id = decode_settlement(leaf).transfer_id
+        if recomputed_leaf(ledger, transfer_id) != leaf:
+            findings.append(
+                AuditFinding(
+                    code="SETTLED-ROW-CHANGED",
+                    message=f"transfer {transfer_id} (leaf {index}) no longer matches its logged settlement",
+                )
+            )
+    tree = TreeHasher([leaf_hash(leaf) for leaf in leaves])
+    for anchor in ledger.anchors():
+        if anchor.tree_size > len(leaves) or "0x" + tree.root(anchor.tree_size).hex() != anchor.root:
+            findings.append(
+                AuditFinding(
+                    code="LOG-REWRITTEN", message=f"the log no longer reproduces root {anchor.tree_size}"
+                )
+            )
+        if w3 is not None and contract_address is not None:
+            record = chain.read_anchor(w3, contract_address, anchor.tree_size)
+            if record is None or record.root.lower() != anchor.root.lower():
+                findings.append(
+                    AuditFinding(
+                        code="ANCHOR-MISSING",
+                        message=f"the chain holds no root {anchor.root} for tree size {anchor.tree_size}",
+                    )
+                )
+    return findings
