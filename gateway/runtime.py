@@ -34,7 +34,9 @@ from temporalio.worker import Worker
 from web3 import Web3
 
 from adapters import catalogue
+from adapters.evidence import EvidenceReader, evidence_reader_for
 from adapters.http_client import SandboxRegistryClient
+from adapters.polite_client import Politeness
 from adapters.sandbox.server import RunningSandbox, start_sandbox
 from gateway.demo import seed_demo_holdings
 from gateway.server import start_grpc_server
@@ -46,7 +48,6 @@ from ledger_anchor.embedded_chain import EmbeddedChain
 from workflows.activities import TransferActivities
 from workflows.anchor import ANCHOR_SCHEDULE_ID, AnchorWorkflow
 from workflows.anchor_activities import AnchorActivities, AnchorTarget, ChainLink
-from workflows.inputs import StepPolicy
 from workflows.worker import gateway_worker
 
 
@@ -64,15 +65,6 @@ def _mine_one(chain: EmbeddedChain, link: ChainLink) -> None:
         chain.mine()
 
 
-def step_policy(settings: Settings) -> StepPolicy:
-    return StepPolicy(
-        attempts=settings.step_attempts,
-        initial_interval_s=settings.step_initial_interval_s,
-        max_interval_s=settings.step_max_interval_s,
-        timeout_s=settings.step_timeout_s,
-    )
-
-
 @dataclass
 class EmbeddedGateway:
     """Every running part of one gateway, started in order and stopped in reverse."""
@@ -88,6 +80,7 @@ class EmbeddedGateway:
     client: Client | None = None
     ledger: Ledger | None = None
     adapters: dict[str, SandboxRegistryClient] = field(default_factory=dict)
+    evidence_readers: dict[str, EvidenceReader] = field(default_factory=dict)
     _env: WorkflowEnvironment | None = None
     _sandbox: RunningSandbox | None = None
     _worker: Worker | None = None
@@ -117,12 +110,18 @@ class EmbeddedGateway:
             for p in catalogue.all_profiles()
         }
         self.chain = self._start_chain()
-        transfers = TransferActivities(self.ledger, self.adapters)
+        politeness = Politeness(min_interval_s=s.evidence_min_interval_s)
+        self.evidence_readers = {
+            p.registry_id: evidence_reader_for(p, self.sandbox_url, politeness=politeness)
+            for p in catalogue.all_profiles()
+            if p.info.evidence_based
+        }
+        transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers)
         anchoring = AnchorActivities(self.ledger, self.chain)
         self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring)
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
-        desk = TransferDesk(self.ledger, self.adapters, self.client, s.task_queue, step_policy(s))
+        desk = TransferDesk(self.ledger, self.adapters, self.client, s)
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}", desk, self.adapters, self.ledger, s.watch_poll_s
         )
@@ -246,6 +245,8 @@ class EmbeddedGateway:
                 await self._worker_task
         for adapter in self.adapters.values():
             await adapter.aclose()
+        for reader in self.evidence_readers.values():
+            await reader.aclose()
         if self.ledger is not None:
             self.ledger.close()
         if self._sandbox is not None:

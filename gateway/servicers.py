@@ -110,6 +110,12 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             transfers=[wire.transfer_to_proto(t) for t in transfers], next_page_token=token or ""
         )
 
+    @_mapped
+    async def SubmitEvidence(
+        self, request: transfer_pb2.SubmitEvidenceRequest, context: grpc.aio.ServicerContext
+    ) -> transfer_pb2.Transfer:
+        return wire.transfer_to_proto(await self._desk.submit_evidence(request.transfer_id))
+
     async def WatchTransfer(
         self, request: transfer_pb2.WatchTransferRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[transfer_pb2.Transfer]:

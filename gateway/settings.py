@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     step_initial_interval_s: float = 0.2
     step_max_interval_s: float = 5.0
     step_timeout_s: float = 30.0
+    compensation_deadline_s: float = Field(default=24 * 3600.0, gt=0)
 
     # Anchoring: None runs the embedded py-evm chain (persisted in data_dir) served read-only
     # over JSON-RPC on chain_rpc_port; otherwise any JSON-RPC node, with the gateway's key from
@@ -61,6 +62,14 @@ class Settings(BaseSettings):
     anchor_interval_s: float = Field(default=10.0, gt=0)
     anchor_batch_size: int = Field(default=10_000, ge=1)
     anchor_confirmations: int = Field(default=2, ge=1)
+
+    # Evidence-based sources (Verra, Gold Standard): how long a transfer waits for the holder's
+    # immobilisation (per registry id, else the default), how often it polls the public API,
+    # and the pause between requests a polite client keeps.
+    evidence_deadline_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    evidence_deadlines_s: dict[str, float] = Field(default_factory=dict)
+    evidence_poll_s: float = Field(default=60.0, gt=0)
+    evidence_min_interval_s: float = Field(default=1.0, ge=0)
 
     # How often WatchTransfer looks at the ledger for a new state.
     watch_poll_s: float = 0.2
@@ -79,6 +88,9 @@ class Settings(BaseSettings):
     @property
     def grpc_target(self) -> str:
         return f"{self.grpc_host}:{self.grpc_port}"
+
+    def evidence_deadline_for(self, registry_id: str) -> float:
+        return self.evidence_deadlines_s.get(registry_id, self.evidence_deadline_s)
 
     def resolved_ledger_url(self) -> str:
         return self.ledger_url or f"sqlite:///{(self.data_dir / 'ledger.sqlite3').resolve()}"

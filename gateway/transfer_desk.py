@@ -23,8 +23,9 @@ from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFai
 from domain.serials import SerialBlock
 from domain.transfers import Transfer, TransferRequest, TransferState
 from domain.units import UnitStatus
+from gateway.settings import Settings
 from ledger import Ledger
-from workflows.inputs import StepPolicy, TransferInput
+from workflows.inputs import EvidenceWait, StepPolicy, TransferInput
 from workflows.transfer import TransferWorkflow
 
 
@@ -34,14 +35,12 @@ class TransferDesk:
         ledger: Ledger,
         adapters: Mapping[str, RegistryAdapter],
         temporal: Client,
-        task_queue: str,
-        policy: StepPolicy,
+        settings: Settings,
     ) -> None:
         self._ledger = ledger
         self._adapters = adapters
         self._temporal = temporal
-        self._task_queue = task_queue
-        self._policy = policy
+        self._settings = settings
 
     async def submit(self, request: TransferRequest) -> Transfer:
         existing = await asyncio.to_thread(self._ledger.get, request.transfer_id)
@@ -98,6 +97,11 @@ class TransferDesk:
                 f"quantity {request.quantity} exceeds the {named.quantity} units of the named block",
                 field="quantity",
             )
+        if destination.info.evidence_based:
+            raise PreconditionFailed(
+                f"{destination.registry_id} has no write API: the gateway cannot credit it",
+                field="destination",
+            )
         accepted = destination.accepted_programmes | {destination.info.programme}
         if named.programme not in accepted:
             raise PreconditionFailed(
@@ -113,14 +117,48 @@ class TransferDesk:
         head, _ = named.split(request.quantity or named.quantity)
         return head
 
+    async def submit_evidence(self, transfer_id: str) -> Transfer:
+        """Wake a transfer waiting for its holder's immobilisation, so it looks now."""
+        transfer = await self.get(transfer_id)
+        source = catalogue.profile(transfer.request.source.registry_id)
+        if not source.info.evidence_based:
+            raise PreconditionFailed(
+                f"{source.registry_id} is driven by API: transfer {transfer_id} needs no evidence",
+                field="transfer_id",
+            )
+        if transfer.state not in (TransferState.RECEIVED, TransferState.CHECKED):
+            raise PreconditionFailed(
+                f"transfer {transfer_id} is {transfer.state.value}, not waiting for evidence",
+                field="transfer_id",
+            )
+        await self._temporal.get_workflow_handle(transfer_id).signal(TransferWorkflow.evidence_submitted)
+        return transfer
+
+    def _input(self, transfer: Transfer) -> TransferInput:
+        s = self._settings
+        policy = StepPolicy(
+            attempts=s.step_attempts,
+            initial_interval_s=s.step_initial_interval_s,
+            max_interval_s=s.step_max_interval_s,
+            timeout_s=s.step_timeout_s,
+            compensation_deadline_s=s.compensation_deadline_s,
+        )
+        source = catalogue.profile(transfer.request.source.registry_id)
+        evidence = None
+        if source.info.evidence_based:
+            evidence = EvidenceWait(
+                deadline_s=s.evidence_deadline_for(source.registry_id), poll_s=s.evidence_poll_s
+            )
+        return TransferInput(transfer=transfer, policy=policy, evidence=evidence)
+
     async def _start(self, transfer: Transfer) -> None:
         """Start the saga once: a running one is reused, a closed one is never re-run."""
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await self._temporal.start_workflow(
                 TransferWorkflow.run,
-                TransferInput(transfer=transfer, policy=self._policy),
+                self._input(transfer),
                 id=transfer.transfer_id,
-                task_queue=self._task_queue,
+                task_queue=self._settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )

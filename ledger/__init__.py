@@ -4,8 +4,9 @@ SQLAlchemy over SQLite (one machine) or PostgreSQL (scale), migrated by Alembic
 when opened. Import `Ledger` from here.
 """
 
+from ledger.article6_rows import AdjustmentStep
 from ledger.settlement_log import AnchorEntry, LogEntry
 from ledger.store import Ledger
 from ledger.transfer_rows import TransferEvent
 
-__all__ = ["AnchorEntry", "Ledger", "LogEntry", "TransferEvent"]
+__all__ = ["AdjustmentStep", "AnchorEntry", "Ledger", "LogEntry", "TransferEvent"]

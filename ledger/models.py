@@ -7,13 +7,15 @@ block comes back with every segment its grammar needs) and as indexed
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -206,3 +208,192 @@ class AnchorRow(Base):
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     final_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# The double-counting facts (compliance_rules.facts). Ranged rows keep the same pair as above:
+# the block's JSON, and indexed serial_space/start/end columns for overlap lookups.
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal stored as its text: SQLite has no decimal type and would round through float."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class SerialSpanRow(Base):
+    """The longest block a table holds in each serial space.
+
+    Issuances, authorisations, pledges and transfers may overlap each other, so
+    "the last row starting before" does not find every overlap; a row can only
+    overlap a block if it starts at most `longest` serials before it, which
+    bounds the index seek on (serial_space, start) from both sides.
+    """
+
+    __tablename__ = "serial_spans"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)  # the table's name
+    serial_space: Mapped[str] = mapped_column(Text, primary_key=True)
+    longest: Mapped[int] = mapped_column(BigInteger)  # the largest end - start
+
+
+class CrosswalkRow(Base):
+    """A regulator's statement that two registrations are one project, stored as loaded.
+
+    `link` is the unordered pair and period, so A ↔ B and B ↔ A are one row.
+    """
+
+    __tablename__ = "crosswalk_entries"
+
+    link: Mapped[str] = mapped_column(Text, primary_key=True)
+    programme_a: Mapped[str] = mapped_column(ID)
+    project_a: Mapped[str] = mapped_column(ID)
+    programme_b: Mapped[str] = mapped_column(ID)
+    project_b: Mapped[str] = mapped_column(ID)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    source_reference: Mapped[str] = mapped_column(Text)
+    loaded_by: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_crosswalk_entries_side_a", "programme_a", "project_a"),
+        Index("ix_crosswalk_entries_side_b", "programme_b", "project_b"),
+    )
+
+
+class IssuanceRow(Base):
+    """An issuance: one project's monitoring period and the serials issued for it."""
+
+    __tablename__ = "issuances"
+
+    programme: Mapped[str] = mapped_column(ID, primary_key=True)
+    issuance_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    serial_space: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_issuances_project", "programme", "project_id", "period_start"),
+        Index("ix_issuances_serial_range", "serial_space", "start", "end"),
+    )
+
+
+class CreditedGenerationRow(Base):
+    """The electricity behind an issuance: what the plant generated and what the issuance credited."""
+
+    __tablename__ = "credited_generation"
+
+    programme: Mapped[str] = mapped_column(ID, primary_key=True)
+    issuance_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    plant_id: Mapped[str] = mapped_column(ID)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    generated_mwh: Mapped[Decimal] = mapped_column(DecimalText)
+    credited_mwh: Mapped[Decimal] = mapped_column(DecimalText)
+    serial_space: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_credited_generation_serial_range", "serial_space", "start", "end"),)
+
+
+class GenerationCertificateRow(Base):
+    """Another claim on a plant's MWh (a green electricity certificate, an I-REC, another credit)."""
+
+    __tablename__ = "generation_certificates"
+
+    programme: Mapped[str] = mapped_column(ID, primary_key=True)
+    certificate_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    plant_id: Mapped[str] = mapped_column(ID)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    mwh: Mapped[Decimal] = mapped_column(DecimalText)
+
+    __table_args__ = (Index("ix_generation_certificates_plant", "plant_id", "period_start"),)
+
+
+class AuthorisationRow(Base):
+    """A host Party's Article 6 authorisation: of a serial block, or of a project's vintage."""
+
+    __tablename__ = "article6_authorisations"
+
+    authorisation_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    host_party: Mapped[str] = mapped_column(String(2))
+    authorised_use: Mapped[str] = mapped_column(STATE)
+    cooperative_approach_id: Mapped[str] = mapped_column(ID)
+    authorised_on: Mapped[date] = mapped_column(Date)
+    mitigation_type: Mapped[str] = mapped_column(Text)
+    serial_space: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[int | None] = mapped_column(BigInteger)
+    end: Mapped[int | None] = mapped_column(BigInteger)
+    block: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    programme: Mapped[str | None] = mapped_column(ID)
+    project_id: Mapped[str | None] = mapped_column(ID)
+    vintage: Mapped[str | None] = mapped_column(ID)
+
+    __table_args__ = (
+        Index("ix_article6_authorisations_serial_range", "serial_space", "start", "end"),
+        Index("ix_article6_authorisations_project", "programme", "project_id", "vintage"),
+    )
+
+
+class FirstTransferRow(Base):
+    """The first transfer of authorised units out of their host, and where its adjustment stands."""
+
+    __tablename__ = "first_transfers"
+
+    transfer_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    authorisation_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("article6_authorisations.authorisation_id"), index=True
+    )
+    host_party: Mapped[str] = mapped_column(String(2))
+    acquiring_party: Mapped[str] = mapped_column(String(2))
+    transferred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    adjustment: Mapped[str] = mapped_column(STATE)
+    serial_space: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_first_transfers_serial_range", "serial_space", "start", "end"),)
+
+
+class AdjustmentEventRow(Base):
+    """One state a first transfer's corresponding adjustment reached, appended and never rewritten."""
+
+    __tablename__ = "corresponding_adjustment_events"
+
+    transfer_id: Mapped[str] = mapped_column(ID, ForeignKey("first_transfers.transfer_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(STATE)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PledgeRow(Base):
+    """Units pledged to a lender; kept after release (released_at set) as the record of the loan."""
+
+    __tablename__ = "pledges"
+
+    pledge_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    lender: Mapped[str] = mapped_column(Text)
+    holder_registry_id: Mapped[str] = mapped_column(ID)
+    holder_account_id: Mapped[str] = mapped_column(ID)
+    pledged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    serial_space: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_pledges_serial_range", "serial_space", "start", "end"),)

@@ -8,7 +8,7 @@ same transfer twice leaves the ledger as once.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import TypeVar
@@ -17,11 +17,33 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from compliance_rules.corresponding_adjustment import AdjustmentState
+from compliance_rules.facts import (
+    Authorisation,
+    CreditedGeneration,
+    CrosswalkEntry,
+    DoubleCountingFacts,
+    FirstTransfer,
+    GenerationCertificate,
+    IssuanceRecord,
+    Pledge,
+)
 from domain.errors import PreconditionFailed
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, Reason, Transfer, TransferState, check_transition
-from ledger import serial_index, settlement_log, transfer_rows
+from ledger import (
+    article6_rows,
+    crosswalk_rows,
+    issuance_rows,
+    pledge_rows,
+    serial_index,
+    serial_spans,
+    settlement_log,
+    transfer_rows,
+)
+from ledger.article6_rows import AdjustmentStep
 from ledger.database import open_engine, upgrade_to_head, writer
+from ledger.double_counting_facts import LedgerFacts
 from ledger.models import ReservationRow, TransferRow
 from ledger.settlement_log import AnchorEntry, LogEntry
 from ledger.transfer_rows import TransferEvent
@@ -78,6 +100,7 @@ class Ledger:
                 if existing is not None:
                     return transfer_rows.from_row(existing), False
                 transfer_rows.insert(session, transfer)
+                serial_spans.widen(session, TransferRow, transfer.block)  # bounds `lineage` lookups
                 return transfer, True
         except IntegrityError as exc:
             # PostgreSQL: a concurrent submit of the same id committed first.
@@ -241,6 +264,88 @@ class Ledger:
         """Where the tracked parts of these serials live now, and the transfer that put each there."""
         with self._reading.begin() as session:
             return list(serial_index.locations(session, block))
+
+    # Double-counting facts: what regulators and the workflow record, and what the checks read
+
+    def facts(self) -> DoubleCountingFacts:
+        """The facts the double-counting checks read, each lookup its own read transaction."""
+        return LedgerFacts(self._reading)
+
+    def load_crosswalk(self, entries: Iterable[CrosswalkEntry]) -> int:
+        """Store the entries not stored yet, all or none; how many were new.
+
+        The same link (either way round, same period) is stored once; with another
+        source it is refused (AlreadyExists) and nothing of this load is kept.
+        """
+        batch = list(entries)
+        return self._write(lambda session: crosswalk_rows.load(session, batch))
+
+    def crosswalk(self) -> builtins.list[CrosswalkEntry]:
+        with self._reading.begin() as session:
+            return crosswalk_rows.every_entry(session)
+
+    def record_issuance(self, record: IssuanceRecord) -> bool:
+        """Store an issuance once (True when new); other content under its id is AlreadyExists."""
+        return self._write(lambda session: issuance_rows.record_issuance(session, record))
+
+    def record_credited_generation(self, generation: CreditedGeneration) -> bool:
+        return self._write(lambda session: issuance_rows.record_generation(session, generation))
+
+    def record_generation_certificate(self, certificate: GenerationCertificate) -> bool:
+        return self._write(lambda session: issuance_rows.record_certificate(session, certificate))
+
+    def record_authorisation(self, authorisation: Authorisation) -> bool:
+        return self._write(lambda session: article6_rows.record_authorisation(session, authorisation))
+
+    def record_first_transfer(self, first: FirstTransfer) -> FirstTransfer:
+        """Store the record once per transfer id; a retry gets it back with its adjustment as it stands."""
+        return self._write(lambda session: article6_rows.record_first_transfer(session, first))
+
+    def advance_adjustment(self, transfer_id: str, new_state: AdjustmentState, at: datetime) -> FirstTransfer:
+        """Move a first transfer's corresponding adjustment one step forward.
+
+        The same state again is a no-op; any other move raises IllegalTransition,
+        an unknown transfer NotFound.
+        """
+        return self._write(
+            lambda session: article6_rows.advance_adjustment(session, transfer_id, new_state, at)
+        )
+
+    def adjustment_history(self, transfer_id: str) -> builtins.list[AdjustmentStep]:
+        """Every state the adjustment reached, oldest first (empty for an unknown transfer)."""
+        with self._reading.begin() as session:
+            return article6_rows.adjustment_history(session, transfer_id)
+
+    def first_transfers(self) -> builtins.list[FirstTransfer]:
+        """Every first-transfer record, in the order they happened (for the Article 6 report)."""
+        with self._reading.begin() as session:
+            return article6_rows.every_first_transfer(session)
+
+    def record_pledge(self, pledge: Pledge, at: datetime) -> bool:
+        """Lock units for a lender; once per pledge id, even after it was released."""
+        return self._write(lambda session: pledge_rows.record_pledge(session, pledge, at))
+
+    def release_pledge(self, pledge_id: str, at: datetime) -> bool:
+        """Unlock a pledge's units (False when already released; NotFound when unknown)."""
+        return self._write(lambda session: pledge_rows.release_pledge(session, pledge_id, at))
+
+    def _write(self, change: Callable[[Session], T]) -> T:
+        """One write transaction; run again when a concurrent writer stored the same id first.
+
+        Only PostgreSQL lets two writers race (SQLite takes the write lock up
+        front); the second run finds the stored row and compares with it.
+        """
+
+        def once() -> T:
+            with self._writing.begin() as session:
+                return change(session)
+
+        try:
+            return _retrying(once)
+        except IntegrityError as exc:
+            if _sqlstate(exc) != _UNIQUE_VIOLATION:
+                raise
+            return _retrying(once)
 
 
 def _retrying(attempt: Callable[[], T]) -> T:

@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.base import RegistryAdapter
+from adapters.evidence import EvidenceReader
 from domain.errors import DoubleCountingConflict, RegistryRefused
 from domain.transfers import Reason, Transfer, TransferState
 from domain.units import UnitStatus
@@ -37,9 +38,15 @@ def _key(transfer: Transfer, step: str) -> str:
 class TransferActivities:
     """Holds the clients every step needs (the ledger and one adapter per registry)."""
 
-    def __init__(self, ledger: Ledger, adapters: Mapping[str, RegistryAdapter]) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        adapters: Mapping[str, RegistryAdapter],
+        evidence_readers: Mapping[str, EvidenceReader] | None = None,
+    ) -> None:
         self._ledger = ledger
         self._adapters = adapters
+        self._evidence_readers = evidence_readers or {}
 
     async def _advance(self, transfer: Transfer, state: TransferState, reasons: list[Reason]) -> None:
         await asyncio.to_thread(
@@ -52,8 +59,14 @@ class TransferActivities:
         t = step.transfer
         reasons: list[Reason] = []
         source = self._adapters[t.request.source.registry_id]
-        held = await source.holdings(t.request.source.account_id)
-        if not any(h.status is UnitStatus.HELD and h.block.contains(t.block) for h in held):
+        # An evidence-based source may already show the units immobilised by their holder;
+        # the evidence reader checks those exact units instead.
+        held = (
+            [] if source.profile.info.evidence_based else await source.holdings(t.request.source.account_id)
+        )
+        if not source.profile.info.evidence_based and not any(
+            h.status is UnitStatus.HELD and h.block.contains(t.block) for h in held
+        ):
             reasons.append(
                 Reason(
                     code="SOURCE-NOT-HELD",
@@ -96,9 +109,33 @@ class TransferActivities:
         await self._advance(t, TransferState.SOURCE_LOCKED, [])
 
     @activity.defn
+    async def find_evidence(self, step: StepInput) -> bool:
+        """Look for the holder's immobilisation naming this transfer; record it when found.
+
+        False keeps the workflow waiting; evidence naming another transfer, covering
+        other serials or retiring the units is a final refusal.
+        """
+        t = step.transfer
+        reader = self._evidence_readers[t.request.source.registry_id]
+        try:
+            evidence = await reader.find(t.transfer_id, t.block)
+        except RegistryRefused as refused:
+            raise rejection([Reason(code=refused.code, message=refused.message)]) from refused
+        if evidence is None:
+            return False
+        recorded = Reason(
+            code="IMMOBILISED-FOR-TRANSFER",
+            message=f"{evidence.registry_id} shows {evidence.serial} as {evidence.registry_status} "
+            f"(record {evidence.record_id}), an immobilisation for this transfer, not a retirement",
+        )
+        await self._advance(t, TransferState.SOURCE_LOCKED, [recorded])
+        return True
+
+    @activity.defn
     async def unlock_source(self, step: StepInput) -> None:
         t = step.transfer
-        await _refusals_are_final(self._adapters[t.request.source.registry_id].unlock(_key(t, "lock")))
+        # A refusal here is retried like unavailability: giving up would strand locked units.
+        await self._adapters[t.request.source.registry_id].unlock(_key(t, "lock"))
 
     @activity.defn
     async def credit_destination(self, step: StepInput) -> None:
@@ -112,8 +149,8 @@ class TransferActivities:
     @activity.defn
     async def uncredit_destination(self, step: StepInput) -> None:
         t = step.transfer
-        destination = self._adapters[t.request.destination.registry_id]
-        await _refusals_are_final(destination.uncredit(_key(t, "credit")))
+        # A refusal here is retried like unavailability: giving up would leave units in two places.
+        await self._adapters[t.request.destination.registry_id].uncredit(_key(t, "credit"))
 
     @activity.defn
     async def finalise_source(self, step: StepInput) -> None:

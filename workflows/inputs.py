@@ -19,11 +19,21 @@ class StepPolicy(BaseModel):
     initial_interval_s: float = 0.2
     max_interval_s: float = 5.0
     timeout_s: float = 30.0
+    # How long compensations keep retrying (refusals included) before a person must step in.
+    compensation_deadline_s: float = Field(default=24 * 3600.0, gt=0)
+
+
+class EvidenceWait(BaseModel):
+    """For a source registry without a write API: how long, and how often, to look for the holder's evidence."""
+
+    deadline_s: float = Field(gt=0)
+    poll_s: float = Field(gt=0)
 
 
 class TransferInput(BaseModel):
     transfer: Transfer
     policy: StepPolicy = StepPolicy()
+    evidence: EvidenceWait | None = None  # set when the source is evidence-based
 
 
 class StepInput(BaseModel):

@@ -25,6 +25,7 @@ def gateway_worker(
             transfers.reserve,
             transfers.release_reservation,
             transfers.lock_source,
+            transfers.find_evidence,
             transfers.unlock_source,
             transfers.credit_destination,
             transfers.uncredit_destination,

@@ -41,6 +41,9 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Emb
         step_max_interval_s=0.5,
         step_timeout_s=10.0,
         watch_poll_s=0.05,
+        evidence_poll_s=0.5,
+        evidence_min_interval_s=0.0,
+        evidence_deadlines_s={"gold-standard": 4.0},
     )
     running = await EmbeddedGateway(settings).start()
     yield running

@@ -24,6 +24,19 @@ class SandboxAdmin:
         block = catalogue.parse_serial(registry_id, serial)
         self.seeded[str(block.unit_class)] += block.quantity
 
+    async def holder_acts(
+        self, registry_id: str, action: str, account_id: str, serial: str, details: str
+    ) -> None:
+        """What the holder does in an evidence-based registry's own web app (immobilise, retire)."""
+        body = {
+            "account_id": account_id,
+            "block": catalogue.parse_serial(registry_id, serial).model_dump(mode="json"),
+        }
+        if details:
+            body["details"] = details
+        response = await self._http.post(f"/registries/{registry_id}/holder/{action}", json=body)
+        response.raise_for_status()
+
     async def fail(self, registry_id: str, **plan: Any) -> None:
         response = await self._http.put(f"/admin/registries/{registry_id}/faults", json=plan)
         response.raise_for_status()

@@ -27,6 +27,15 @@ TABLES = {
     "serial_locations",
     "settlement_log",
     "anchors",
+    "serial_spans",
+    "crosswalk_entries",
+    "issuances",
+    "credited_generation",
+    "generation_certificates",
+    "article6_authorisations",
+    "first_transfers",
+    "corresponding_adjustment_events",
+    "pledges",
     "alembic_version",
 }
 
@@ -84,14 +93,14 @@ def test_the_comparison_notices_a_model_the_migrations_lack(engine: sa.Engine) -
     drifted = sa.MetaData()
     for table in Base.metadata.tables.values():
         table.to_metadata(drifted)
-    sa.Table("pledges", drifted, sa.Column("pledge_id", sa.String(64), primary_key=True))
+    sa.Table("loan_links", drifted, sa.Column("loan_id", sa.String(64), primary_key=True))
     drifted.tables["transfers"].append_column(sa.Column("lender", sa.Text(), nullable=True))
 
     # Each difference is a tuple: (operation, ..., the table or column concerned).
     changes: list[tuple] = differences(engine, drifted)  # type: ignore[assignment]
     found = {(change[0], getattr(change[-1], "name", None)) for change in changes}
 
-    assert ("add_table", "pledges") in found
+    assert ("add_table", "loan_links") in found
     assert ("add_column", "lender") in found
 
 
@@ -142,3 +151,35 @@ def test_postgresql_itself_refuses_overlapping_ranges(cluster: ThrowawayCluster)
             connection.execute(insert, {"id": "T2", "start": 201, "end": 300})
     finally:
         engine.dispose()
+
+
+def test_upgrading_a_ledger_with_transfers_records_their_widest_block_per_serial_space(
+    url: str, engine: sa.Engine
+) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0002")
+    with engine.begin() as connection:
+        for transfer_id, space, start, end in (
+            ("T1", "VCS", 1, 10),
+            ("T2", "VCS", 100, 599),
+            ("T3", "GS:1", 5, 5),
+        ):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO transfers VALUES (:id, 'r', 'a', 'r2', 'b', 's', NULL, '', '{}',"
+                    " :space, :start, :end, 'received', '[]', :at, :at, NULL)"
+                ),
+                {
+                    "id": transfer_id,
+                    "space": space,
+                    "start": start,
+                    "end": end,
+                    "at": "2026-01-05 09:30:00+00",
+                },
+            )
+
+    Ledger.open(url).close()
+
+    with engine.connect() as connection:
+        spans = connection.execute(sa.text("SELECT kind, serial_space, longest FROM serial_spans ORDER BY 2"))
+        assert [tuple(row) for row in spans] == [("transfers", "GS:1", 0), ("transfers", "VCS", 499)]

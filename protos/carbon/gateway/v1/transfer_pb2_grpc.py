@@ -55,6 +55,11 @@ class TransferServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
                 _registered_method=True)
+        self.SubmitEvidence = channel.unary_unary(
+                '/carbon.gateway.v1.TransferService/SubmitEvidence',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+                _registered_method=True)
 
 
 class TransferServiceServicer:
@@ -87,6 +92,14 @@ class TransferServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitEvidence(self, request, context):
+        """For a source registry without a write API (Verra, Gold Standard): the holder says the units are
+        immobilised naming the transfer, so the gateway looks for the evidence now instead of at its next poll.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TransferServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +121,11 @@ def add_TransferServiceServicer_to_server(servicer, server):
             'WatchTransfer': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchTransfer,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
+            ),
+            'SubmitEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitEvidence,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
             ),
     }
@@ -219,6 +237,33 @@ class TransferService:
             target,
             '/carbon.gateway.v1.TransferService/WatchTransfer',
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.TransferService/SubmitEvidence',
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
             options,
             channel_credentials,
