@@ -20,7 +20,7 @@ being moved on (a reservation holds part of it). Transfer events are not loaded:
 the check never reads them.
 
     .venv/bin/python bench/double_counting.py [--quick] [--sizes 10000,1000000,10000000]
-        [--databases sqlite,postgresql] [--probes 2000] [--json PATH] [--csv PATH]
+        [--databases sqlite,postgresql] [--probes 1000] [--json PATH] [--csv PATH]
 """
 
 from __future__ import annotations
@@ -289,8 +289,8 @@ def stamper(connection: Connection) -> Callable[[int], Any]:
     return stamp
 
 
-def fill(url: str, first: int, last: int, probes: int) -> float:
-    """Add blocks first..last-1 and the probes' transfers for size `last`; the seconds it took.
+def fill(url: str, first: int, last: int, probes: int) -> tuple[float, float]:
+    """Add blocks first..last-1 and the probes' transfers for size `last`; seconds taken and peak MiB.
 
     Runs in a child process. On SQLite the fill's own connection skips fsync and keeps a
     large page cache: the database is thrown away after the run, and the probes' connections
@@ -320,7 +320,7 @@ def fill(url: str, first: int, last: int, probes: int) -> float:
                     connection.exec_driver_sql("ANALYZE transfers, serial_locations, serial_reservations")
     finally:
         engine.dispose()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, peak_rss_mb()
 
 
 # Probing it
@@ -436,9 +436,9 @@ def run_database(database: str, sizes: Sequence[int], count: int) -> tuple[list[
     with empty_ledger(database) as url:
         filled = 0
         for size in sizes:
-            # A fresh child per stage: its peak memory is then counted once it has exited.
+            # A fresh child per stage, so its peak memory is this stage's alone.
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-                seconds = child.submit(fill, url, filled, size, count).result()
+                seconds, fill_rss = child.submit(fill, url, filled, size, count).result()
             progress(f"{database}: {size:,} blocks in {seconds:.0f} s; probing")
             filled = size
             samples = measure(url, size, count)
@@ -449,7 +449,7 @@ def run_database(database: str, sizes: Sequence[int], count: int) -> tuple[list[
                     "blocks": size,
                     "fill_s": seconds,
                     "fill_blocks_per_s": (size - (fills[-1]["blocks"] if fills else 0)) / seconds,
-                    "fill_peak_rss_mb": peak_rss_mb(children=True),
+                    "fill_peak_rss_mb": fill_rss,
                     "probe_peak_rss_mb": peak_rss_mb(),
                 }
             )
@@ -499,7 +499,7 @@ def report(checks: list[Row], fills: list[Row], ratios: list[Row], sizes: Sequen
         [
             ("database", "database", ""),
             ("blocks", "blocks", ","),
-            ("fill_s", "fill s (cumulative stage)", ".1f"),
+            ("fill_s", "fill s (this stage)", ".1f"),
             ("fill_blocks_per_s", "blocks/s", ",.0f"),
             ("fill_peak_rss_mb", "fill peak RSS MiB", ".0f"),
             ("probe_peak_rss_mb", "probe peak RSS MiB", ".0f"),
@@ -517,9 +517,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", help="comma-separated index sizes, grown in order (default 10k,1M,10M)")
     parser.add_argument("--databases", default=",".join(DATABASES), help="sqlite, postgresql or both")
-    parser.add_argument("--probes", type=int, help="probes per check and size (default 2000; quick 300)")
+    parser.add_argument("--probes", type=int, help="probes per check and size (default 1000; quick 200)")
     parser.add_argument(
-        "--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 300 probes: under a minute"
+        "--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 200 probes: under a minute"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--csv", type=Path, help="also write one row per check and size here as CSV")
@@ -529,7 +529,7 @@ def main() -> None:
         if args.sizes
         else (list(QUICK_SIZES if args.quick else DEFAULT_SIZES))
     )
-    count = args.probes or (300 if args.quick else 2000)
+    count = args.probes or (200 if args.quick else 1000)
     databases = [d for d in args.databases.split(",") if d]
     if unknown := set(databases) - set(DATABASES):
         parser.error(f"unknown databases {sorted(unknown)}; choose from {DATABASES}")

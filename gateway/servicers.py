@@ -16,6 +16,7 @@ import grpc
 from adapters import catalogue
 from adapters.base import RegistryAdapter
 from domain.errors import GatewayError, InvalidInput
+from domain.transfers import FINAL_STATES
 from gateway import wire
 from gateway.settlement_proofs import consistency, settlement_receipt
 from gateway.status_codes import abort_with
@@ -119,19 +120,24 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def WatchTransfer(
         self, request: transfer_pb2.WatchTransferRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[transfer_pb2.Transfer]:
-        """Streams each new state from the ledger; ends after a final state."""
-        try:
-            transfer = await self._desk.get(request.transfer_id)
-        except GatewayError as error:
-            await abort_with(context, error)
-            return
-        yield wire.transfer_to_proto(transfer)
-        while not transfer.is_final:
+        """Streams the transfer once per state it went through, in order; ends after a final state.
+
+        States come from the ledger's event history, so none is skipped however
+        quickly the saga moves between two looks.
+        """
+        sent = 0
+        while True:
+            try:
+                transfer, events = await self._desk.history(request.transfer_id)
+            except GatewayError as error:
+                await abort_with(context, error)
+                return
+            for upto in range(sent + 1, len(events) + 1):
+                yield wire.transfer_to_proto(transfer, events[:upto])
+            sent = len(events)
+            if events and events[-1].state in FINAL_STATES:
+                return
             await asyncio.sleep(self._watch_poll_s)
-            latest = await self._desk.get(request.transfer_id)
-            if latest.state != transfer.state:
-                yield wire.transfer_to_proto(latest)
-            transfer = latest
 
 
 def _hex_bytes(value: str) -> bytes:

@@ -24,7 +24,7 @@ from domain.serials import SerialBlock
 from domain.transfers import Transfer, TransferRequest, TransferState
 from domain.units import UnitStatus
 from gateway.settings import Settings
-from ledger import Ledger
+from ledger import Ledger, TransferEvent
 from workflows.inputs import EvidenceWait, StepPolicy, TransferInput
 from workflows.transfer import TransferWorkflow
 
@@ -67,6 +67,11 @@ class TransferDesk:
         if transfer is None:
             raise NotFound(f"no transfer {transfer_id!r}", field="transfer_id")
         return transfer
+
+    async def history(self, transfer_id: str) -> tuple[Transfer, list[TransferEvent]]:
+        """The transfer now, and every state it went through (oldest first)."""
+        transfer = await self.get(transfer_id)
+        return transfer, await asyncio.to_thread(self._ledger.history, transfer_id)
 
     async def list(
         self,

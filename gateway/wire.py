@@ -6,6 +6,8 @@ edge answers INVALID_ARGUMENT before anything is stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import ValidationError
 
 from adapters import catalogue
@@ -15,6 +17,7 @@ from domain.registries import RegistryInfo
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, Transfer, TransferRequest, TransferState
 from domain.units import UnitStatus
+from ledger import TransferEvent
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
 
 
@@ -101,11 +104,16 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
         raise InvalidInput(f"{field}: {first['msg']}", field=field) from invalid
 
 
-def transfer_to_proto(transfer: Transfer) -> transfer_pb2.Transfer:
+def transfer_to_proto(transfer: Transfer, history: Sequence[TransferEvent] = ()) -> transfer_pb2.Transfer:
+    """The transfer as it stands, or as it stood at the last of `history` (its events up to then)."""
+    state, updated, reasons = transfer.state, transfer.updated_at, transfer.reasons
+    if history:
+        state, updated = history[-1].state, history[-1].at
+        reasons = tuple(r for event in history for r in event.reasons)
     msg = transfer_pb2.Transfer(
         transfer_id=transfer.transfer_id,
-        state=transfer_state_to_proto(transfer.state),  # type: ignore[arg-type]
-        reasons=[transfer_pb2.Reason(code=r.code, message=r.message) for r in transfer.reasons],
+        state=transfer_state_to_proto(state),  # type: ignore[arg-type]
+        reasons=[transfer_pb2.Reason(code=r.code, message=r.message) for r in reasons],
         source=account_to_proto(transfer.request.source),
         destination=account_to_proto(transfer.request.destination),
         serial=transfer.request.serial,
@@ -114,5 +122,5 @@ def transfer_to_proto(transfer: Transfer) -> transfer_pb2.Transfer:
         moved_serial=serial_of(transfer.block),
     )
     msg.create_time.FromDatetime(transfer.created_at)
-    msg.update_time.FromDatetime(transfer.updated_at)
+    msg.update_time.FromDatetime(updated)
     return msg

@@ -16,18 +16,30 @@ from temporalio.exceptions import ApplicationError
 
 from adapters.base import RegistryAdapter
 from adapters.evidence import EvidenceReader
+from compliance_rules import evaluate
+from compliance_rules.claims import first_transfer_for
 from domain.errors import DoubleCountingConflict, RegistryRefused
+from domain.holdings import Holding
 from domain.transfers import Reason, Transfer, TransferState
 from domain.units import UnitStatus
 from ledger import Ledger
 from ledger_anchor.leaf import SettlementRecord, encode_settlement
 from workflows.inputs import REJECTED_ERROR, StepInput
+from workflows.proposals import proposal_for
 
 
 def rejection(reasons: list[Reason]) -> ApplicationError:
     message = "; ".join(f"{r.code}: {r.message}" for r in reasons)
     return ApplicationError(
         message, [r.model_dump() for r in reasons], type=REJECTED_ERROR, non_retryable=True
+    )
+
+
+def _not_held(t: Transfer) -> Reason:
+    return Reason(
+        code="SOURCE-NOT-HELD",
+        message=f"units {t.block.serial_space} {t.block.start}-{t.block.end} are not held "
+        f"by account {t.request.source.account_id} in {t.request.source.registry_id}",
     )
 
 
@@ -55,35 +67,19 @@ class TransferActivities:
 
     @activity.defn
     async def check(self, step: StepInput) -> None:
-        """Refuse, with every reason, a transfer whose units are not movable right now."""
+        """Refuse, with every reason, a transfer whose units are not movable or would be counted twice."""
         t = step.transfer
-        reasons: list[Reason] = []
         source = self._adapters[t.request.source.registry_id]
+        reasons: list[Reason] = []
+        held: list[Holding] = []
         # An evidence-based source may already show the units immobilised by their holder;
         # the evidence reader checks those exact units instead.
-        held = (
-            [] if source.profile.info.evidence_based else await source.holdings(t.request.source.account_id)
-        )
-        if not source.profile.info.evidence_based and not any(
-            h.status is UnitStatus.HELD and h.block.contains(t.block) for h in held
-        ):
-            reasons.append(
-                Reason(
-                    code="SOURCE-NOT-HELD",
-                    message=f"units {t.block.serial_space} {t.block.start}-{t.block.end} are not held "
-                    f"by account {t.request.source.account_id} in {t.request.source.registry_id}",
-                )
-            )
-        located = await asyncio.to_thread(self._ledger.location_of, t.block)
-        for part, holder, by_transfer in located:
-            if holder != t.request.source:
-                reasons.append(
-                    Reason(
-                        code="DC-USE",
-                        message=f"serials {part.serial_space} {part.start}-{part.end} were moved to "
-                        f"{holder.registry_id}/{holder.account_id} by transfer {by_transfer}",
-                    )
-                )
+        if not source.profile.info.evidence_based:
+            held = await source.holdings(t.request.source.account_id)
+            if not any(h.status is UnitStatus.HELD and h.block.contains(t.block) for h in held):
+                reasons.append(_not_held(t))
+        decision = await asyncio.to_thread(evaluate, proposal_for(t, held), self._ledger.facts())
+        reasons += decision.reasons()
         if reasons:
             raise rejection(reasons)
         await self._advance(t, TransferState.CHECKED, [])
@@ -159,11 +155,18 @@ class TransferActivities:
 
     @activity.defn
     async def settle(self, step: StepInput) -> None:
-        """Settle in the ledger and append the settlement's canonical leaf to the log, atomically."""
+        """Settle in the ledger and append the settlement's canonical leaf to the log, atomically.
+
+        A first transfer of authorised units out of their host Party is recorded too,
+        with its corresponding adjustment not started.
+        """
         t = step.transfer
         at = datetime.now(UTC)
         leaf = encode_settlement(SettlementRecord.from_transfer(t, at))
         await asyncio.to_thread(self._ledger.settle, t.transfer_id, t.request.destination, at, leaf)
+        first = await asyncio.to_thread(first_transfer_for, proposal_for(t), self._ledger.facts(), at)
+        if first is not None:
+            await asyncio.to_thread(self._ledger.record_first_transfer, first)
 
     @activity.defn
     async def mark_rejected(self, step: StepInput) -> None:
