@@ -63,6 +63,7 @@ from tests.postgres_cluster import throwaway_cluster
 DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (10_000, 100_000)
 DATABASES = ("sqlite", "postgresql")
+FILLERS = {"sqlite": 1, "postgresql": 2}  # processes bulk-loading the index; see `grow`
 
 # The serial layout. Block b is written by lane b % LANES; one lane in VCS_EVERY writes
 # into Verra's single global serial space, every other lane into a CCER space of its own
@@ -289,15 +290,15 @@ def stamper(connection: Connection) -> Callable[[int], Any]:
     return stamp
 
 
-def fill(url: str, first: int, last: int, probes: int) -> tuple[float, float]:
-    """Add blocks first..last-1 and the probes' transfers for size `last`; seconds taken and peak MiB.
+def fill_share(url: str, first: int, last: int, share: int, shares: int) -> float:
+    """Add every `shares`-th batch of blocks first..last-1, starting at batch `share`; peak MiB.
 
     Runs in a child process. On SQLite the fill's own connection skips fsync and keeps a
     large page cache: the database is thrown away after the run, and the probes' connections
     keep the ledger's settings.
     """
     engine = open_engine(url, pool_size=1)
-    started = time.perf_counter()
+    started, done = time.perf_counter(), 0
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "sqlite":
@@ -305,22 +306,44 @@ def fill(url: str, first: int, last: int, probes: int) -> tuple[float, float]:
                 raw.execute("PRAGMA synchronous = OFF")
                 raw.execute("PRAGMA cache_size = -1048576")  # KiB: 1 GiB
             stamp = stamper(connection)
-            for low in range(first, last, BATCH):
+            for low in range(first + share * BATCH, last, shares * BATCH):
+                blocks = range(low, min(last, low + BATCH))
                 with connection.begin():
-                    write_batch(connection, settled_rows(range(low, min(last, low + BATCH)), stamp))
-                done = min(last, low + BATCH)
-                rate = (done - first) / (time.perf_counter() - started)
-                progress(f"{connection.dialect.name}: {done:,}/{last:,} blocks ({rate:,.0f}/s)")
-            with connection.begin():
-                rows = [probe_transfer_row(p, stamp(0)) for p in make_probes(last, probes)]
-                write_rows(connection, "transfers", TRANSFER_COLUMNS, rows)
-            if connection.dialect.name == "postgresql":
-                # What autovacuum would do after a bulk load, done now so plans do not depend on its timing.
-                with connection.begin():
-                    connection.exec_driver_sql("ANALYZE transfers, serial_locations, serial_reservations")
+                    write_batch(connection, settled_rows(blocks, stamp))
+                done += len(blocks)
+                rate = done / (time.perf_counter() - started)
+                progress(
+                    f"{connection.dialect.name} filler {share + 1}/{shares}: {done:,} blocks ({rate:,.0f}/s)"
+                )
     finally:
         engine.dispose()
-    return time.perf_counter() - started, peak_rss_mb()
+    return peak_rss_mb()
+
+
+def grow(url: str, database: str, first: int, last: int, probes: int) -> tuple[float, float]:
+    """Grow the index from `first` to `last` blocks and add the probes' transfers; seconds and fill MiB.
+
+    PostgreSQL spends the fill in its exclusion constraints' GiST inserts, one backend per
+    core, so it gets one filler per core; SQLite has one writer at a time.
+    """
+    shares = FILLERS[database]
+    started = time.perf_counter()
+    # Fresh children per stage, so their peak memory is this stage's alone.
+    with ProcessPoolExecutor(shares, mp_context=multiprocessing.get_context("spawn")) as pool:
+        fillers = [pool.submit(fill_share, url, first, last, k, shares) for k in range(shares)]
+        peaks = [filler.result() for filler in fillers]
+    engine = open_engine(url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            rows = [probe_transfer_row(p, stamper(connection)(0)) for p in make_probes(last, probes)]
+            write_rows(connection, "transfers", TRANSFER_COLUMNS, rows)
+        if database == "postgresql":
+            # What autovacuum would do after a bulk load, done now so plans do not depend on its timing.
+            with engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE transfers, serial_locations, serial_reservations")
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started, max(peaks)
 
 
 # Probing it
@@ -436,9 +459,7 @@ def run_database(database: str, sizes: Sequence[int], count: int) -> tuple[list[
     with empty_ledger(database) as url:
         filled = 0
         for size in sizes:
-            # A fresh child per stage, so its peak memory is this stage's alone.
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-                seconds, fill_rss = child.submit(fill, url, filled, size, count).result()
+            seconds, fill_rss = grow(url, database, filled, size, count)
             progress(f"{database}: {size:,} blocks in {seconds:.0f} s; probing")
             filled = size
             samples = measure(url, size, count)
@@ -544,7 +565,9 @@ def main() -> None:
     write_json(
         args.json, {"sizes": sizes, "probes": count, "checks": checks, "fills": fills, "p99_ratios": ratios}
     )
-    write_csv(args.csv, checks + fills)
+    write_csv(
+        args.csv, [*({"table": "checks", **r} for r in checks), *({"table": "fills", **r} for r in fills)]
+    )
 
 
 if __name__ == "__main__":

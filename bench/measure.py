@@ -29,10 +29,9 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-def peak_rss_mb(*, children: bool = False) -> float:
-    """Peak resident memory so far of this process (or of its finished children), in MiB."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def progress(message: str, *, done: bool = False) -> None:

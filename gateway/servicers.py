@@ -1,6 +1,6 @@
 """gRPC servicers: thin translations between the wire and the service layer.
 
-Every method goes through `_mapped`, the one place where a domain error becomes
+Every method goes through `mapped`, the one place where a domain error becomes
 a gRPC status, so no servicer decides status codes on its own.
 """
 
@@ -35,7 +35,7 @@ R = TypeVar("R")
 _MAX_PAGE = 500
 
 
-def _mapped(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+def mapped(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
     @functools.wraps(method)
     async def run(self: Any, request: Any, context: grpc.aio.ServicerContext) -> R:
         try:
@@ -51,21 +51,21 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     def __init__(self, adapters: Mapping[str, RegistryAdapter]) -> None:
         self._adapters = adapters
 
-    @_mapped
+    @mapped
     async def ListRegistries(
         self, request: registry_pb2.ListRegistriesRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.ListRegistriesResponse:
         infos = [p.info for p in catalogue.all_profiles()]
         return registry_pb2.ListRegistriesResponse(registries=[wire.registry_to_proto(i) for i in infos])
 
-    @_mapped
+    @mapped
     async def ParseSerial(
         self, request: registry_pb2.ParseSerialRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.SerialBlock:
         block = catalogue.parse_serial(request.registry_id, request.serial)
         return wire.block_to_proto(request.registry_id, block)
 
-    @_mapped
+    @mapped
     async def ListHoldings(
         self, request: registry_pb2.ListHoldingsRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.ListHoldingsResponse:
@@ -80,20 +80,20 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         self._desk = desk
         self._watch_poll_s = watch_poll_s
 
-    @_mapped
+    @mapped
     async def SubmitTransfer(
         self, request: transfer_pb2.SubmitTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
         transfer = await self._desk.submit(wire.transfer_request_from_proto(request))
         return wire.transfer_to_proto(transfer)
 
-    @_mapped
+    @mapped
     async def GetTransfer(
         self, request: transfer_pb2.GetTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
         return wire.transfer_to_proto(await self._desk.get(request.transfer_id))
 
-    @_mapped
+    @mapped
     async def ListTransfers(
         self, request: transfer_pb2.ListTransfersRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.ListTransfersResponse:
@@ -111,7 +111,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             transfers=[wire.transfer_to_proto(t) for t in transfers], next_page_token=token or ""
         )
 
-    @_mapped
+    @mapped
     async def SubmitEvidence(
         self, request: transfer_pb2.SubmitEvidenceRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
@@ -148,7 +148,7 @@ class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
 
-    @_mapped
+    @mapped
     async def GetSettlementProof(
         self, request: oversight_pb2.GetSettlementProofRequest, context: grpc.aio.ServicerContext
     ) -> oversight_pb2.SettlementProof:
@@ -166,7 +166,7 @@ class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
             anchor_block_number=receipt.anchor_block_number,
         )
 
-    @_mapped
+    @mapped
     async def GetConsistencyProof(
         self, request: oversight_pb2.GetConsistencyProofRequest, context: grpc.aio.ServicerContext
     ) -> oversight_pb2.ConsistencyProof:

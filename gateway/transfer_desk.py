@@ -19,6 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from adapters import catalogue
 from adapters.base import RegistryAdapter, RegistryProfile
+from compliance_rules import Decision, evaluate
 from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed, UnknownRegistry
 from domain.serials import SerialBlock
 from domain.transfers import Transfer, TransferRequest, TransferState
@@ -26,6 +27,7 @@ from domain.units import UnitStatus
 from gateway.settings import Settings
 from ledger import Ledger, TransferEvent
 from workflows.inputs import EvidenceWait, StepPolicy, TransferInput
+from workflows.proposals import proposal_for
 from workflows.transfer import TransferWorkflow
 
 
@@ -56,7 +58,7 @@ class TransferDesk:
 
     async def _record(self, request: TransferRequest) -> Transfer:
         """Validate a new request and record it; a concurrent twin may have recorded it first."""
-        block = await self._movable_block(request)
+        block = await self.movable_block(request)
         now = datetime.now(UTC)
         fresh = Transfer(request=request, block=block, created_at=now, updated_at=now)
         recorded, _ = await asyncio.to_thread(self._ledger.record_received, fresh)
@@ -67,6 +69,14 @@ class TransferDesk:
         if transfer is None:
             raise NotFound(f"no transfer {transfer_id!r}", field="transfer_id")
         return transfer
+
+    async def evaluate(self, request: TransferRequest) -> Decision:
+        """A dry run: the checks' every finding for this request, storing and moving nothing."""
+        block = await self.movable_block(request)
+        now = datetime.now(UTC)
+        transfer = Transfer(request=request, block=block, created_at=now, updated_at=now)
+        held = await self._adapters[request.source.registry_id].holdings(request.source.account_id)
+        return await asyncio.to_thread(evaluate, proposal_for(transfer, held), self._ledger.facts())
 
     async def history(self, transfer_id: str) -> tuple[Transfer, list[TransferEvent]]:
         """The transfer now, and every state it went through (oldest first)."""
@@ -92,7 +102,7 @@ class TransferDesk:
             )
         )
 
-    async def _movable_block(self, request: TransferRequest) -> SerialBlock:
+    async def movable_block(self, request: TransferRequest) -> SerialBlock:
         """The units the request would move, or the reason it cannot be accepted."""
         source = _profile(request.source.registry_id, "source")
         destination = _profile(request.destination.registry_id, "destination")

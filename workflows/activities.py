@@ -162,11 +162,13 @@ class TransferActivities:
         """
         t = step.transfer
         at = datetime.now(UTC)
-        leaf = encode_settlement(SettlementRecord.from_transfer(t, at))
-        await asyncio.to_thread(self._ledger.settle, t.transfer_id, t.request.destination, at, leaf)
+        # Recorded first, so whoever sees the transfer settled also sees its first transfer;
+        # settling always follows (it retries until done) and the record is once per transfer.
         first = await asyncio.to_thread(first_transfer_for, proposal_for(t), self._ledger.facts(), at)
         if first is not None:
             await asyncio.to_thread(self._ledger.record_first_transfer, first)
+        leaf = encode_settlement(SettlementRecord.from_transfer(t, at))
+        await asyncio.to_thread(self._ledger.settle, t.transfer_id, t.request.destination, at, leaf)
 
     @activity.defn
     async def mark_rejected(self, step: StepInput) -> None:

@@ -1,0 +1,185 @@
+"""ComplianceService: the dry-run evaluation, the check catalogue and the regulators' facts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import grpc
+
+from adapters import catalogue
+from compliance_rules import CHECKS
+from compliance_rules.corresponding_adjustment import AdjustmentState
+from compliance_rules.crosswalk_csv import read_crosswalk_csv, write_crosswalk_csv
+from compliance_rules.facts import Authorisation, AuthorisedUse, FirstTransfer
+from compliance_rules.findings import Finding
+from domain.errors import InvalidInput
+from gateway import article6_export, wire
+from gateway.servicers import mapped
+from gateway.transfer_desk import TransferDesk
+from ledger import Ledger
+from protos.carbon.gateway.v1 import compliance_pb2 as pb
+from protos.carbon.gateway.v1 import compliance_pb2_grpc
+
+_USES = {
+    pb.AUTHORISED_USE_NDC: AuthorisedUse.NDC,
+    pb.AUTHORISED_USE_OIMP: AuthorisedUse.OIMP,
+    pb.AUTHORISED_USE_MITIGATION_CONTRIBUTION: AuthorisedUse.MITIGATION_CONTRIBUTION,
+}
+_ADJUSTMENTS = {
+    pb.CORRESPONDING_ADJUSTMENT_NOT_STARTED: AdjustmentState.NOT_STARTED,
+    pb.CORRESPONDING_ADJUSTMENT_PENDING: AdjustmentState.PENDING,
+    pb.CORRESPONDING_ADJUSTMENT_APPLIED: AdjustmentState.APPLIED,
+}
+
+
+def _finding(finding: Finding) -> pb.Finding:
+    msg = pb.Finding(code=finding.code, message=finding.message)
+    c = finding.collides_with
+    if c is not None:
+        msg.collides_with.CopyFrom(
+            pb.Collision(
+                serial_space=c.serial_space or "",
+                start=c.start or 0,
+                end=c.end or 0,
+                transfer_id=c.transfer_id or "",
+                registry_id=c.registry_id or "",
+                account_id=c.account_id or "",
+                reference=c.reference or "",
+            )
+        )
+    return msg
+
+
+def _first_transfer(first: FirstTransfer) -> pb.FirstTransfer:
+    adjustment = next(k for k, v in _ADJUSTMENTS.items() if v is first.adjustment)
+    return pb.FirstTransfer(
+        transfer_id=first.transfer_id,
+        authorisation_id=first.authorisation_id,
+        host_party=first.host_party,
+        acquiring_party=first.acquiring_party,
+        serial_space=first.block.serial_space,
+        start=first.block.start,
+        end=first.block.end,
+        adjustment=adjustment,
+    )
+
+
+def _authorisation(request: pb.RecordAuthorisationRequest) -> Authorisation:
+    if request.authorised_use not in _USES:
+        raise InvalidInput(
+            "authorised_use must be NDC, OIMP or MITIGATION_CONTRIBUTION", field="authorised_use"
+        )
+    try:
+        authorised_on = date.fromisoformat(request.authorised_on)
+    except ValueError as bad:
+        raise InvalidInput("authorised_on must be a YYYY-MM-DD date", field="authorised_on") from bad
+    block = catalogue.parse_serial(request.registry_id, request.serial) if request.serial else None
+    return Authorisation(
+        authorisation_id=request.authorisation_id,
+        host_party=request.host_party,
+        authorised_use=_USES[request.authorised_use],
+        cooperative_approach_id=request.cooperative_approach_id,
+        authorised_on=authorised_on,
+        mitigation_type=request.mitigation_type or "emission reduction",
+        block=block,
+        programme=request.programme or None,
+        project_id=request.project_id or None,
+        vintage=request.vintage or None,
+    )
+
+
+class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
+    def __init__(self, desk: TransferDesk, ledger: Ledger) -> None:
+        self._desk = desk
+        self._ledger = ledger
+
+    @mapped
+    async def EvaluateTransfer(
+        self, request: pb.EvaluateTransferRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EvaluateTransferResponse:
+        decision = await self._desk.evaluate(wire.transfer_request_from_proto(request.transfer))
+        return pb.EvaluateTransferResponse(
+            allowed=decision.allowed, findings=[_finding(f) for f in decision.findings]
+        )
+
+    @mapped
+    async def ListChecks(
+        self, request: pb.ListChecksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListChecksResponse:
+        return pb.ListChecksResponse(checks=[pb.Check(code=c.code, meaning=c.meaning) for c in CHECKS])
+
+    @mapped
+    async def ImportCrosswalk(
+        self, request: pb.ImportCrosswalkRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportCrosswalkResponse:
+        entries = read_crosswalk_csv(request.csv)
+        loaded = await asyncio.to_thread(self._ledger.load_crosswalk, entries)
+        return pb.ImportCrosswalkResponse(loaded=loaded, total=len(entries))
+
+    @mapped
+    async def ExportCrosswalk(
+        self, request: pb.ExportCrosswalkRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExportCrosswalkResponse:
+        return pb.ExportCrosswalkResponse(
+            csv=write_crosswalk_csv(await asyncio.to_thread(self._ledger.crosswalk))
+        )
+
+    @mapped
+    async def RecordAuthorisation(
+        self, request: pb.RecordAuthorisationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordAuthorisationResponse:
+        created = await asyncio.to_thread(self._ledger.record_authorisation, _authorisation(request))
+        return pb.RecordAuthorisationResponse(created=created)
+
+    @mapped
+    async def AdvanceCorrespondingAdjustment(
+        self, request: pb.AdvanceCorrespondingAdjustmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FirstTransfer:
+        if request.state not in _ADJUSTMENTS:
+            raise InvalidInput("state must be NOT_STARTED, PENDING or APPLIED", field="state")
+        first = await asyncio.to_thread(
+            self._ledger.advance_adjustment,
+            request.transfer_id,
+            _ADJUSTMENTS[request.state],
+            datetime.now(UTC),
+        )
+        return _first_transfer(first)
+
+    @mapped
+    async def ListFirstTransfers(
+        self, request: pb.ListFirstTransfersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListFirstTransfersResponse:
+        firsts = await asyncio.to_thread(self._ledger.first_transfers)
+        return pb.ListFirstTransfersResponse(first_transfers=[_first_transfer(f) for f in firsts])
+
+    @mapped
+    async def ExportArticle6Actions(
+        self, request: pb.ExportArticle6ActionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExportArticle6ActionsResponse:
+        as_json = request.format == pb.EXPORT_FORMAT_JSON
+        content = await asyncio.to_thread(article6_export.export, self._ledger, as_json)
+        return pb.ExportArticle6ActionsResponse(
+            content_type="application/json" if as_json else "text/csv", content=content
+        )
+
+    @mapped
+    async def GetLineage(
+        self, request: pb.GetLineageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetLineageResponse:
+        block = catalogue.parse_serial(request.registry_id, request.serial)
+        moves = await asyncio.to_thread(self._ledger.facts().lineage, block)
+        return pb.GetLineageResponse(
+            movements=[
+                pb.Movement(
+                    transfer_id=m.transfer_id,
+                    source=wire.account_to_proto(m.source),
+                    destination=wire.account_to_proto(m.destination),
+                    serial_space=m.block.serial_space,
+                    start=m.block.start,
+                    end=m.block.end,
+                    settle_time=m.settled_at.isoformat(),
+                )
+                for m in moves
+            ]
+        )

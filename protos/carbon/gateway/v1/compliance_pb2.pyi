@@ -1,0 +1,240 @@
+from protos.carbon.gateway.v1 import transfer_pb2 as _transfer_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AuthorisedUse(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUTHORISED_USE_UNSPECIFIED: _ClassVar[AuthorisedUse]
+    AUTHORISED_USE_NDC: _ClassVar[AuthorisedUse]
+    AUTHORISED_USE_OIMP: _ClassVar[AuthorisedUse]
+    AUTHORISED_USE_MITIGATION_CONTRIBUTION: _ClassVar[AuthorisedUse]
+
+class CorrespondingAdjustment(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CORRESPONDING_ADJUSTMENT_UNSPECIFIED: _ClassVar[CorrespondingAdjustment]
+    CORRESPONDING_ADJUSTMENT_NOT_STARTED: _ClassVar[CorrespondingAdjustment]
+    CORRESPONDING_ADJUSTMENT_PENDING: _ClassVar[CorrespondingAdjustment]
+    CORRESPONDING_ADJUSTMENT_APPLIED: _ClassVar[CorrespondingAdjustment]
+
+class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_CSV: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+AUTHORISED_USE_UNSPECIFIED: AuthorisedUse
+AUTHORISED_USE_NDC: AuthorisedUse
+AUTHORISED_USE_OIMP: AuthorisedUse
+AUTHORISED_USE_MITIGATION_CONTRIBUTION: AuthorisedUse
+CORRESPONDING_ADJUSTMENT_UNSPECIFIED: CorrespondingAdjustment
+CORRESPONDING_ADJUSTMENT_NOT_STARTED: CorrespondingAdjustment
+CORRESPONDING_ADJUSTMENT_PENDING: CorrespondingAdjustment
+CORRESPONDING_ADJUSTMENT_APPLIED: CorrespondingAdjustment
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat
+EXPORT_FORMAT_CSV: ExportFormat
+EXPORT_FORMAT_JSON: ExportFormat
+
+class EvaluateTransferRequest(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: _transfer_pb2.SubmitTransferRequest
+    def __init__(self, transfer: _Optional[_Union[_transfer_pb2.SubmitTransferRequest, _Mapping]] = ...) -> None: ...
+
+class Collision(_message.Message):
+    __slots__ = ("serial_space", "start", "end", "transfer_id", "registry_id", "account_id", "reference")
+    SERIAL_SPACE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    serial_space: str
+    start: int
+    end: int
+    transfer_id: str
+    registry_id: str
+    account_id: str
+    reference: str
+    def __init__(self, serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., transfer_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., account_id: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class Finding(_message.Message):
+    __slots__ = ("code", "message", "collides_with")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    COLLIDES_WITH_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    collides_with: Collision
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., collides_with: _Optional[_Union[Collision, _Mapping]] = ...) -> None: ...
+
+class EvaluateTransferResponse(_message.Message):
+    __slots__ = ("allowed", "findings")
+    ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    allowed: bool
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    def __init__(self, allowed: _Optional[bool] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ...) -> None: ...
+
+class ListChecksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Check(_message.Message):
+    __slots__ = ("code", "meaning")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MEANING_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    meaning: str
+    def __init__(self, code: _Optional[str] = ..., meaning: _Optional[str] = ...) -> None: ...
+
+class ListChecksResponse(_message.Message):
+    __slots__ = ("checks",)
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    checks: _containers.RepeatedCompositeFieldContainer[Check]
+    def __init__(self, checks: _Optional[_Iterable[_Union[Check, _Mapping]]] = ...) -> None: ...
+
+class ImportCrosswalkRequest(_message.Message):
+    __slots__ = ("csv",)
+    CSV_FIELD_NUMBER: _ClassVar[int]
+    csv: str
+    def __init__(self, csv: _Optional[str] = ...) -> None: ...
+
+class ImportCrosswalkResponse(_message.Message):
+    __slots__ = ("loaded", "total")
+    LOADED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    loaded: int
+    total: int
+    def __init__(self, loaded: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+
+class ExportCrosswalkRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ExportCrosswalkResponse(_message.Message):
+    __slots__ = ("csv",)
+    CSV_FIELD_NUMBER: _ClassVar[int]
+    csv: str
+    def __init__(self, csv: _Optional[str] = ...) -> None: ...
+
+class RecordAuthorisationRequest(_message.Message):
+    __slots__ = ("authorisation_id", "host_party", "authorised_use", "cooperative_approach_id", "authorised_on", "mitigation_type", "registry_id", "serial", "programme", "project_id", "vintage")
+    AUTHORISATION_ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_PARTY_FIELD_NUMBER: _ClassVar[int]
+    AUTHORISED_USE_FIELD_NUMBER: _ClassVar[int]
+    COOPERATIVE_APPROACH_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTHORISED_ON_FIELD_NUMBER: _ClassVar[int]
+    MITIGATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    PROGRAMME_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    VINTAGE_FIELD_NUMBER: _ClassVar[int]
+    authorisation_id: str
+    host_party: str
+    authorised_use: AuthorisedUse
+    cooperative_approach_id: str
+    authorised_on: str
+    mitigation_type: str
+    registry_id: str
+    serial: str
+    programme: str
+    project_id: str
+    vintage: str
+    def __init__(self, authorisation_id: _Optional[str] = ..., host_party: _Optional[str] = ..., authorised_use: _Optional[_Union[AuthorisedUse, str]] = ..., cooperative_approach_id: _Optional[str] = ..., authorised_on: _Optional[str] = ..., mitigation_type: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ...) -> None: ...
+
+class RecordAuthorisationResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class AdvanceCorrespondingAdjustmentRequest(_message.Message):
+    __slots__ = ("transfer_id", "state")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    state: CorrespondingAdjustment
+    def __init__(self, transfer_id: _Optional[str] = ..., state: _Optional[_Union[CorrespondingAdjustment, str]] = ...) -> None: ...
+
+class FirstTransfer(_message.Message):
+    __slots__ = ("transfer_id", "authorisation_id", "host_party", "acquiring_party", "serial_space", "start", "end", "adjustment")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTHORISATION_ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_PARTY_FIELD_NUMBER: _ClassVar[int]
+    ACQUIRING_PARTY_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_SPACE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    authorisation_id: str
+    host_party: str
+    acquiring_party: str
+    serial_space: str
+    start: int
+    end: int
+    adjustment: CorrespondingAdjustment
+    def __init__(self, transfer_id: _Optional[str] = ..., authorisation_id: _Optional[str] = ..., host_party: _Optional[str] = ..., acquiring_party: _Optional[str] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., adjustment: _Optional[_Union[CorrespondingAdjustment, str]] = ...) -> None: ...
+
+class ListFirstTransfersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListFirstTransfersResponse(_message.Message):
+    __slots__ = ("first_transfers",)
+    FIRST_TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    first_transfers: _containers.RepeatedCompositeFieldContainer[FirstTransfer]
+    def __init__(self, first_transfers: _Optional[_Iterable[_Union[FirstTransfer, _Mapping]]] = ...) -> None: ...
+
+class ExportArticle6ActionsRequest(_message.Message):
+    __slots__ = ("format",)
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    format: ExportFormat
+    def __init__(self, format: _Optional[_Union[ExportFormat, str]] = ...) -> None: ...
+
+class ExportArticle6ActionsResponse(_message.Message):
+    __slots__ = ("content_type", "content")
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    content_type: str
+    content: str
+    def __init__(self, content_type: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
+
+class GetLineageRequest(_message.Message):
+    __slots__ = ("registry_id", "serial")
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    registry_id: str
+    serial: str
+    def __init__(self, registry_id: _Optional[str] = ..., serial: _Optional[str] = ...) -> None: ...
+
+class Movement(_message.Message):
+    __slots__ = ("transfer_id", "source", "destination", "serial_space", "start", "end", "settle_time")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_SPACE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    SETTLE_TIME_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    source: _transfer_pb2.AccountRef
+    destination: _transfer_pb2.AccountRef
+    serial_space: str
+    start: int
+    end: int
+    settle_time: str
+    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., destination: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., settle_time: _Optional[str] = ...) -> None: ...
+
+class GetLineageResponse(_message.Message):
+    __slots__ = ("movements",)
+    MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
+    movements: _containers.RepeatedCompositeFieldContainer[Movement]
+    def __init__(self, movements: _Optional[_Iterable[_Union[Movement, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,170 @@
+"""ComplianceService over gRPC: dry runs, the regulators' facts, Article 6 claims and lineage."""
+
+from __future__ import annotations
+
+import itertools
+
+import grpc
+import pytest
+
+from protos.carbon.gateway.v1 import compliance_pb2 as pb
+from protos.carbon.gateway.v1 import compliance_pb2_grpc, registry_pb2, transfer_pb2
+from tests.e2e.sandbox_admin import SandboxAdmin
+
+pytestmark = pytest.mark.e2e
+SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def compliance(channel) -> compliance_pb2_grpc.ComplianceServiceStub:
+    return compliance_pb2_grpc.ComplianceServiceStub(channel)
+
+
+def request(transfer_id, source, destination, serial, purpose="", quantity=None):
+    msg = transfer_pb2.SubmitTransferRequest(
+        transfer_id=transfer_id,
+        source=transfer_pb2.AccountRef(registry_id=source[0], account_id=source[1]),
+        destination=transfer_pb2.AccountRef(registry_id=destination[0], account_id=destination[1]),
+        serial=serial,
+        purpose=purpose,
+    )
+    if quantity is not None:
+        msg.quantity = quantity
+    return msg
+
+
+async def final_state(transfers, transfer_id: str) -> transfer_pb2.Transfer:
+    watch = transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=60)
+    return [t async for t in watch][-1]
+
+
+async def test_the_check_catalogue_lists_every_double_counting_check(compliance):
+    found = await compliance.ListChecks(pb.ListChecksRequest())
+    assert {c.code for c in found.checks} == {"DC-USE", "DC-ISSUE", "DC-GREEN-POWER", "DC-CLAIM", "DC-STATUS"}
+    assert all(c.meaning.endswith(".") for c in found.checks)
+
+
+async def test_a_dry_run_moves_and_stores_nothing(
+    compliance, transfers, registries, sandbox: SandboxAdmin, account
+):
+    serial = f"CCER-CN-{710_000 + next(_n)}-2024-1-1-100"
+    await sandbox.seed("cn-ccer", account, serial)
+    before = await registries.ListHoldings(
+        registry_pb2.ListHoldingsRequest(registry_id="cn-ccer", account_id=account)
+    )
+    dry = request(f"dry-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, "offset")
+    verdict = await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=dry))
+    assert verdict.allowed and not verdict.findings
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await transfers.GetTransfer(transfer_pb2.GetTransferRequest(transfer_id=dry.transfer_id))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    after = await registries.ListHoldings(
+        registry_pb2.ListHoldingsRequest(registry_id="cn-ccer", account_id=account)
+    )
+    assert after == before
+    malformed = request("dry-bad", ("cn-ccer", account), ("cn-sz-ets", "x"), "CCER-nonsense")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=malformed))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_crosswalked_project_is_refused_as_double_issuance(
+    compliance, sandbox: SandboxAdmin, account
+):
+    project = 720_000 + next(_n)
+    serial = f"CCER-CN-{project}-2024-1-1-100"
+    await sandbox.seed("cn-ccer", account, serial)
+    csv = (
+        "programme_a,project_a,programme_b,project_b,period_start,period_end,source_reference,loaded_by\n"
+        f"CCER,{project},VCS,{project},2023-01-01,2024-12-31,regulator notice {project},regulator\n"
+    )
+    imported = await compliance.ImportCrosswalk(pb.ImportCrosswalkRequest(csv=csv))
+    assert (imported.loaded, imported.total) == (1, 1)
+    again = await compliance.ImportCrosswalk(pb.ImportCrosswalkRequest(csv=csv))
+    assert again.loaded == 0, "loading the same entry twice stores it once"
+    exported = await compliance.ExportCrosswalk(pb.ExportCrosswalkRequest())
+    assert f"regulator notice {project}" in exported.csv
+    dry = request(f"dry-issue-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
+    verdict = await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=dry))
+    assert not verdict.allowed
+    assert "DC-ISSUE" in [f.code for f in verdict.findings]
+    with pytest.raises(grpc.aio.AioRpcError) as bad_csv:
+        await compliance.ImportCrosswalk(pb.ImportCrosswalkRequest(csv="programme_a\nCCER\n"))
+    assert bad_csv.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_an_authorised_itmo_records_its_first_transfer_and_adjustment(
+    compliance, transfers, sandbox: SandboxAdmin, account
+):
+    project = 730 + next(_n)
+    serial = f"CA0004-VU-CH-{project}-1-3000-2023"
+    await sandbox.seed("vu-national", account, serial)
+    unauthorised = request(
+        f"itmo-no-auth-{account}", ("vu-national", account), ("cn-ccer", f"{account}-cn"), serial, "NDC"
+    )
+    verdict = await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=unauthorised))
+    assert "DC-CLAIM" in [f.code for f in verdict.findings]
+
+    await compliance.RecordAuthorisation(
+        pb.RecordAuthorisationRequest(
+            authorisation_id=f"VU-AUTH-{project}",
+            host_party="VU",
+            authorised_use=pb.AUTHORISED_USE_NDC,
+            cooperative_approach_id="VU-CN-2025",
+            authorised_on="2025-03-01",
+            registry_id="vu-national",
+            serial=serial,
+        )
+    )
+    transfer_id = f"itmo-{account}"
+    await transfers.SubmitTransfer(
+        request(transfer_id, ("vu-national", account), ("cn-ccer", f"{account}-cn"), serial, "NDC", 1000)
+    )
+    done = await final_state(transfers, transfer_id)
+    assert done.state in SETTLED, done.reasons
+    firsts = {
+        f.transfer_id: f
+        for f in (await compliance.ListFirstTransfers(pb.ListFirstTransfersRequest())).first_transfers
+    }
+    assert firsts[transfer_id].adjustment == pb.CORRESPONDING_ADJUSTMENT_NOT_STARTED
+    assert (firsts[transfer_id].host_party, firsts[transfer_id].acquiring_party) == ("VU", "CN")
+
+    for state in (pb.CORRESPONDING_ADJUSTMENT_PENDING, pb.CORRESPONDING_ADJUSTMENT_APPLIED):
+        moved = await compliance.AdvanceCorrespondingAdjustment(
+            pb.AdvanceCorrespondingAdjustmentRequest(transfer_id=transfer_id, state=state)
+        )
+        assert moved.adjustment == state
+    with pytest.raises(grpc.aio.AioRpcError) as backwards:
+        await compliance.AdvanceCorrespondingAdjustment(
+            pb.AdvanceCorrespondingAdjustmentRequest(
+                transfer_id=transfer_id, state=pb.CORRESPONDING_ADJUSTMENT_PENDING
+            )
+        )
+    assert backwards.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    csv = await compliance.ExportArticle6Actions(pb.ExportArticle6ActionsRequest(format=pb.EXPORT_FORMAT_CSV))
+    assert csv.content_type == "text/csv"
+    assert f"VU-AUTH-{project}" in csv.content and "first transfer" in csv.content.lower()
+    as_json = await compliance.ExportArticle6Actions(
+        pb.ExportArticle6ActionsRequest(format=pb.EXPORT_FORMAT_JSON)
+    )
+    assert as_json.content.lstrip().startswith("[") and f"VU-AUTH-{project}" in as_json.content
+
+
+async def test_lineage_follows_a_mirrored_block_across_registries(
+    compliance, transfers, sandbox: SandboxAdmin, account
+):
+    first = 700_000_000 + next(_n) * 10_000
+    serial = f"9660-{first}-{first + 99}-VCS-VCU-261-VER-US-14-1060-01012019-31122019-0"
+    await sandbox.seed("hk-core-climate", account, serial)
+    hops = [
+        (("hk-core-climate", account), ("mo-micx", f"{account}-mo")),
+        (("mo-micx", f"{account}-mo"), ("hk-core-climate", f"{account}-back")),
+    ]
+    for i, (source, destination) in enumerate(hops):
+        await transfers.SubmitTransfer(request(f"hop-{i}-{account}", source, destination, serial))
+        assert (await final_state(transfers, f"hop-{i}-{account}")).state in SETTLED
+    lineage = await compliance.GetLineage(pb.GetLineageRequest(registry_id="hk-core-climate", serial=serial))
+    assert [m.transfer_id for m in lineage.movements] == [f"hop-0-{account}", f"hop-1-{account}"]
+    assert lineage.movements[0].destination.registry_id == "mo-micx"
