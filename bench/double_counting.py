@@ -117,7 +117,6 @@ RESERVATION_COLUMNS = (
     "source_account_id",
     "reserved_at",
 )
-CHECKS = ("location_of free", "location_of hit", "reserve+release granted", "reserve+release refused")
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,9 @@ class EmbeddedGateway:
             namespace=s.temporal_namespace,
             data_converter=pydantic_data_converter,
             dev_server_existing_path=temporal_cli(),
-            dev_server_database_filename=str((s.data_dir / "temporal.sqlite3").resolve()),
+            dev_server_database_filename=(
+                str((s.data_dir / "temporal.sqlite3").resolve()) if s.temporal_persist else None
+            ),
             port=s.temporal_port or None,
             ui=s.temporal_ui_port > 0,
             ui_port=s.temporal_ui_port or None,

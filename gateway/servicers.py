@@ -33,6 +33,7 @@ from protos.carbon.gateway.v1 import (
 
 R = TypeVar("R")
 _MAX_PAGE = 500
+_WATCH_MAX_PAUSE_S = 2.0
 
 
 def mapped(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
@@ -126,6 +127,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         quickly the saga moves between two looks.
         """
         sent = 0
+        pause = self._watch_poll_s
         while True:
             try:
                 transfer, events = await self._desk.history(request.transfer_id)
@@ -134,10 +136,12 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
                 return
             for upto in range(sent + 1, len(events) + 1):
                 yield wire.transfer_to_proto(transfer, events[:upto])
-            sent = len(events)
             if events and events[-1].state in FINAL_STATES:
                 return
-            await asyncio.sleep(self._watch_poll_s)
+            # Look often while the saga moves, less often while it waits (for evidence, say).
+            pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)
+            sent = len(events)
+            await asyncio.sleep(pause)
 
 
 def _hex_bytes(value: str) -> bytes:

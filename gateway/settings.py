@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    # The embedded server keeps its state in data_dir (transfers survive a restart); tests and
+    # benchmarks of throughput may keep it in memory instead, which is much faster.
+    temporal_persist: bool = True
     task_queue: str = "carbon-transfers"
 
     # Ledger: None is a SQLite file in data_dir; any SQLAlchemy URL otherwise.

@@ -30,6 +30,7 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Emb
         sandbox_port=0,
         temporal_port=0,
         temporal_ui_port=0,
+        temporal_persist=False,
         chain_rpc_port=0,
         chain_block_interval_s=0.2,
         anchor_interval_s=1.0,
