@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 class UnitStatus(StrEnum):
     HELD = "held"
-    LOCKED = "locked"  # immobilised for a transfer in flight
+    LOCKED = (
+        "locked"  # held back for a transfer in flight (an evidence registry's immobilisation is EXPORTED)
+    )
     EXPORTED = "exported"  # left this registry through a settled transfer
     RETIRED = "retired"
     CANCELLED = "cancelled"

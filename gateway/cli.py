@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 import uuid
@@ -224,6 +225,33 @@ def receipt(transfer_id: str, out: Path | None, target: str) -> None:
     else:
         document.write(out)
         console.print(f"receipt for {transfer_id} written to {out}")
+
+
+@main.command()
+@click.option("--ledger-url", default=lambda: Settings().resolved_ledger_url(), help="The ledger to audit.")
+@click.option("--rpc", default=None, help="JSON-RPC URL of the anchoring chain (checks the anchored roots).")
+@click.option("--contract", default=None, help="The anchor contract's address (with --rpc).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def audit(ledger_url: str, rpc: str | None, contract: str | None, as_json: bool) -> None:
+    """Check every settled row against the settlement log and the log against the chain; exit 1 on findings."""
+    from web3 import Web3
+
+    from gateway.settlement_proofs import audit as audit_ledger
+    from ledger import Ledger
+
+    ledger = Ledger.open(ledger_url)
+    try:
+        w3 = Web3(Web3.HTTPProvider(rpc)) if rpc else None
+        findings = audit_ledger(ledger, w3, contract if w3 else None)
+    finally:
+        ledger.close()
+    if as_json:
+        click.echo(json.dumps([f.model_dump() for f in findings], indent=2))
+    elif not findings:
+        console.print("no findings: every settled row matches the anchored settlement log")
+    for finding in [] if as_json else findings:
+        console.print(f"[red]{finding.code}[/red] {finding.message}")
+    sys.exit(1 if findings else 0)
 
 
 main.add_command(verify_command)

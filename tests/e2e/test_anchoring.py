@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 import sys
@@ -176,6 +177,17 @@ async def test_a_changed_settled_row_is_detected(
         assert not verdict.ok
         findings = audit(gateway.ledger, gateway.chain.w3, gateway.chain.contract_address)
         assert any(f.code == "SETTLED-ROW-CHANGED" and transfer_id in f.message for f in findings)
+        cli = Path(sys.executable).with_name("carbon-gateway")
+        shown = subprocess.run(
+            [cli, "audit", "--ledger-url", gateway.settings.resolved_ledger_url(), "--json"],
+            capture_output=True,
+            text=True,
+        )
+        assert shown.returncode == 1, shown.stderr
+        assert any(
+            f["code"] == "SETTLED-ROW-CHANGED" and transfer_id in f["message"]
+            for f in json.loads(shown.stdout)
+        )
     finally:
         with sqlite3.connect(database) as db:
             db.execute(
