@@ -16,8 +16,8 @@ import grpc
 from rich.console import Console
 from rich.table import Table
 
+from gateway import wire
 from gateway.settings import Settings
-from ledger_anchor.receipt import SettlementReceipt
 from ledger_anchor.verify_command import verify_command
 from protos.carbon.gateway.v1 import (
     oversight_pb2,
@@ -209,17 +209,7 @@ def receipt(transfer_id: str, out: Path | None, target: str) -> None:
         proof = oversight_pb2_grpc.OversightServiceStub(channel).GetSettlementProof(
             oversight_pb2.GetSettlementProofRequest(transfer_id=transfer_id)
         )
-    document = SettlementReceipt(
-        leaf="0x" + proof.leaf.hex(),
-        leaf_index=proof.leaf_index,
-        tree_size=proof.tree_size,
-        root="0x" + proof.root.hex(),
-        inclusion_proof=tuple("0x" + node.hex() for node in proof.inclusion_proof),
-        chain_id=proof.chain_id,
-        contract_address=proof.contract_address,
-        anchor_tx_hash=proof.anchor_tx_hash,
-        anchor_block_number=proof.anchor_block_number,
-    )
+    document = wire.receipt_from_proof(proof)
     if out is None:
         click.echo(document.model_dump_json(indent=2))
     else:

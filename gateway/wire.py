@@ -18,7 +18,8 @@ from domain.serials import SerialBlock
 from domain.transfers import AccountRef, Transfer, TransferRequest, TransferState
 from domain.units import UnitStatus
 from ledger import TransferEvent
-from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
+from ledger_anchor.receipt import SettlementReceipt
+from protos.carbon.gateway.v1 import oversight_pb2, registry_pb2, transfer_pb2
 
 
 def transfer_state_to_proto(state: TransferState) -> int:
@@ -124,3 +125,18 @@ def transfer_to_proto(transfer: Transfer, history: Sequence[TransferEvent] = ())
     msg.create_time.FromDatetime(transfer.created_at)
     msg.update_time.FromDatetime(updated)
     return msg
+
+
+def receipt_from_proof(proof: oversight_pb2.SettlementProof) -> SettlementReceipt:
+    """The receipt file a holder keeps (and `carbon-gateway verify` reads) from a settlement proof."""
+    return SettlementReceipt(
+        leaf="0x" + proof.leaf.hex(),
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        root="0x" + proof.root.hex(),
+        inclusion_proof=tuple("0x" + node.hex() for node in proof.inclusion_proof),
+        chain_id=proof.chain_id,
+        contract_address=proof.contract_address,
+        anchor_tx_hash=proof.anchor_tx_hash,
+        anchor_block_number=proof.anchor_block_number,
+    )

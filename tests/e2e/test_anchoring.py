@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from gateway import wire
 from gateway.runtime import EmbeddedGateway
 from gateway.settlement_proofs import audit
 from ledger_anchor.merkle import verify_consistency
@@ -53,17 +54,7 @@ async def receipt_file(channel, transfer_id: str, folder: Path) -> Path:
         oversight_pb2.GetSettlementProofRequest(transfer_id=transfer_id)
     )
     path = folder / f"{transfer_id}.json"
-    SettlementReceipt(
-        leaf="0x" + proof.leaf.hex(),
-        leaf_index=proof.leaf_index,
-        tree_size=proof.tree_size,
-        root="0x" + proof.root.hex(),
-        inclusion_proof=tuple("0x" + n.hex() for n in proof.inclusion_proof),
-        chain_id=proof.chain_id,
-        contract_address=proof.contract_address,
-        anchor_tx_hash=proof.anchor_tx_hash,
-        anchor_block_number=proof.anchor_block_number,
-    ).write(path)
+    wire.receipt_from_proof(proof).write(path)
     return path
 
 
