@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,6 +22,7 @@ import grpc
 from temporalio.worker import Worker
 
 from bench.bare_workflow import BareWorkflow, no_op
+from bench.measure import percentile, progress, write_csv, write_json
 from gateway.demo import DemoHolding, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
 from gateway.settings import Settings
@@ -32,12 +31,8 @@ from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
 SAGA_STEPS = 6  # check, reserve, lock, credit, finalise, settle
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def summary(name: str, latencies: list[float], wall: float) -> dict[str, float | str]:
+    """Throughput and submit→final latency of one run, for the table, JSON and CSV."""
     return {
         "run": name,
         "count": len(latencies),
@@ -81,13 +76,11 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
             settled = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
             assert last is not None and last.state in settled, last
             latencies.append(time.perf_counter() - started)
-            if len(latencies) % 10 == 0 or len(latencies) == n:
-                print(f"\r  gateway: {len(latencies)}/{n} settled", end="", file=sys.stderr, flush=True)
+            progress(f"gateway: {len(latencies)}/{n} settled", done=len(latencies) == n)
 
         wall_start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - wall_start
-    print(file=sys.stderr)
     return summary("gateway transfers", latencies, wall)
 
 
@@ -104,23 +97,26 @@ async def baseline_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
                 BareWorkflow.run, SAGA_STEPS, id=f"{queue}-{i}", task_queue=queue
             )
             latencies.append(time.perf_counter() - started)
-            print(f"\r  bare temporal: {len(latencies)}/{n} done", end="", file=sys.stderr, flush=True)
+            progress(f"bare temporal: {len(latencies)}/{n} done", done=len(latencies) == n)
 
         wall_start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - wall_start
-    print(file=sys.stderr)
     return summary(f"bare workflow, {SAGA_STEPS} no-op activities", latencies, wall)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-n", type=int, default=200, help="transfers (and bare workflows) to run")
+    parser.add_argument("--quick", action="store_true", help="20 transfers: checks the benchmark still works")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--csv", type=Path, help="also write the two runs' rows here")
     parser.add_argument(
         "--in-memory-temporal", action="store_true", help="run Temporal without its SQLite file (faster)"
     )
     args = parser.parse_args()
+    if args.quick:
+        args.n = 20
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(
             data_dir=Path(data),
@@ -152,8 +148,8 @@ async def main() -> None:
         f"gateway / bare: throughput {ratio['throughput_ratio']:.2f}x, "
         f"p50 {ratio['p50_ratio']:.2f}x, p99 {ratio['p99_ratio']:.2f}x"
     )
-    if args.json:
-        args.json.write_text(json.dumps({"gateway": ours, "bare": bare, "ratios": ratio}, indent=2))
+    write_json(args.json, {"gateway": ours, "bare": bare, "ratios": ratio})
+    write_csv(args.csv, [ours, bare])
 
 
 if __name__ == "__main__":
