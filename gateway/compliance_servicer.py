@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 import grpc
+from pydantic import BaseModel, ValidationError
 
 from adapters import catalogue
 from compliance_rules import CHECKS
 from compliance_rules.corresponding_adjustment import AdjustmentState
 from compliance_rules.crosswalk_csv import read_crosswalk_csv, write_crosswalk_csv
-from compliance_rules.facts import Authorisation, AuthorisedUse, FirstTransfer
+from compliance_rules.facts import (
+    Authorisation,
+    AuthorisedUse,
+    CreditedGeneration,
+    FirstTransfer,
+    GenerationCertificate,
+    IssuanceRecord,
+    Pledge,
+)
 from compliance_rules.findings import Finding
+from compliance_rules.periods import Period
 from domain.errors import InvalidInput
 from gateway import article6_export, wire
 from gateway.servicers import mapped
@@ -21,6 +34,7 @@ from ledger import Ledger
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
 from protos.carbon.gateway.v1 import compliance_pb2_grpc
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USES = {
     pb.AUTHORISED_USE_NDC: AuthorisedUse.NDC,
     pb.AUTHORISED_USE_OIMP: AuthorisedUse.OIMP,
@@ -65,22 +79,55 @@ def _first_transfer(first: FirstTransfer) -> pb.FirstTransfer:
     )
 
 
+def _day(text: str, field: str) -> date:
+    if not _ISO_DAY.match(text):
+        raise InvalidInput(f"{field} must be a YYYY-MM-DD date, got {text!r}", field=field)
+    try:
+        return date.fromisoformat(text)
+    except ValueError as bad:
+        raise InvalidInput(f"{field}: {bad}", field=field) from bad
+
+
+def _period(start: str, end: str, start_field: str, end_field: str) -> Period:
+    return _fact(Period, start=_day(start, start_field), end=_day(end, end_field))
+
+
+def _mwh(text: str, field: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation as bad:
+        raise InvalidInput(f"{field} must be a decimal number of MWh, got {text!r}", field=field) from bad
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput(f"{field} must be a positive number of MWh, got {text!r}", field=field)
+    return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _fact(model: type[M], **fields: Any) -> M:
+    """Build a fact; a field the model refuses is bad input naming that field."""
+    try:
+        return model(**fields)
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or model.__name__
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from invalid
+
+
 def _authorisation(request: pb.RecordAuthorisationRequest) -> Authorisation:
     if request.authorised_use not in _USES:
         raise InvalidInput(
             "authorised_use must be NDC, OIMP or MITIGATION_CONTRIBUTION", field="authorised_use"
         )
-    try:
-        authorised_on = date.fromisoformat(request.authorised_on)
-    except ValueError as bad:
-        raise InvalidInput("authorised_on must be a YYYY-MM-DD date", field="authorised_on") from bad
     block = catalogue.parse_serial(request.registry_id, request.serial) if request.serial else None
-    return Authorisation(
+    return _fact(
+        Authorisation,
         authorisation_id=request.authorisation_id,
         host_party=request.host_party,
         authorised_use=_USES[request.authorised_use],
         cooperative_approach_id=request.cooperative_approach_id,
-        authorised_on=authorised_on,
+        authorised_on=_day(request.authorised_on, "authorised_on"),
         mitigation_type=request.mitigation_type or "emission reduction",
         block=block,
         programme=request.programme or None,
@@ -128,9 +175,81 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     @mapped
     async def RecordAuthorisation(
         self, request: pb.RecordAuthorisationRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordAuthorisationResponse:
+    ) -> pb.RecordFactResponse:
         created = await asyncio.to_thread(self._ledger.record_authorisation, _authorisation(request))
-        return pb.RecordAuthorisationResponse(created=created)
+        return pb.RecordFactResponse(created=created)
+
+    @mapped
+    async def RecordIssuance(
+        self, request: pb.RecordIssuanceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordFactResponse:
+        block = catalogue.parse_serial(request.registry_id, request.serial)
+        issuance = _fact(
+            IssuanceRecord,
+            issuance_id=request.issuance_id,
+            programme=block.programme,
+            project_id=block.project_id,
+            monitoring_period=_period(
+                request.monitoring_start, request.monitoring_end, "monitoring_start", "monitoring_end"
+            ),
+            block=block,
+        )
+        return pb.RecordFactResponse(created=await asyncio.to_thread(self._ledger.record_issuance, issuance))
+
+    @mapped
+    async def RecordCreditedGeneration(
+        self, request: pb.RecordCreditedGenerationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordFactResponse:
+        block = catalogue.parse_serial(request.registry_id, request.serial)
+        generation = _fact(
+            CreditedGeneration,
+            issuance_id=request.issuance_id,
+            programme=block.programme,
+            plant_id=request.plant_id,
+            period=_period(request.period_start, request.period_end, "period_start", "period_end"),
+            generated_mwh=_mwh(request.generated_mwh, "generated_mwh"),
+            credited_mwh=_mwh(request.credited_mwh, "credited_mwh"),
+            block=block,
+        )
+        created = await asyncio.to_thread(self._ledger.record_credited_generation, generation)
+        return pb.RecordFactResponse(created=created)
+
+    @mapped
+    async def RecordGenerationCertificate(
+        self, request: pb.RecordGenerationCertificateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordFactResponse:
+        certificate = _fact(
+            GenerationCertificate,
+            certificate_id=request.certificate_id,
+            programme=request.programme,
+            plant_id=request.plant_id,
+            period=_period(request.period_start, request.period_end, "period_start", "period_end"),
+            mwh=_mwh(request.mwh, "mwh"),
+        )
+        created = await asyncio.to_thread(self._ledger.record_generation_certificate, certificate)
+        return pb.RecordFactResponse(created=created)
+
+    @mapped
+    async def RecordPledge(
+        self, request: pb.RecordPledgeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordFactResponse:
+        holder = wire.account_from_proto(request.holder)
+        pledge = _fact(
+            Pledge,
+            pledge_id=request.pledge_id,
+            lender=request.lender,
+            block=catalogue.parse_serial(holder.registry_id, request.serial),
+            holder=holder,
+        )
+        created = await asyncio.to_thread(self._ledger.record_pledge, pledge, datetime.now(UTC))
+        return pb.RecordFactResponse(created=created)
+
+    @mapped
+    async def ReleasePledge(
+        self, request: pb.ReleasePledgeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordFactResponse:
+        released = await asyncio.to_thread(self._ledger.release_pledge, request.pledge_id, datetime.now(UTC))
+        return pb.RecordFactResponse(created=released)
 
     @mapped
     async def AdvanceCorrespondingAdjustment(

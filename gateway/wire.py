@@ -81,8 +81,11 @@ def holding_to_proto(holding: Holding) -> registry_pb2.Holding:
     )
 
 
-def _account(ref: transfer_pb2.AccountRef) -> AccountRef:
-    return AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
+def account_from_proto(ref: transfer_pb2.AccountRef, field: str = "holder") -> AccountRef:
+    try:
+        return AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
+    except ValidationError as invalid:
+        raise InvalidInput(f"{field} needs a registry_id and an account_id", field=field) from invalid
 
 
 def account_to_proto(ref: AccountRef) -> transfer_pb2.AccountRef:
@@ -93,8 +96,10 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
     try:
         return TransferRequest(
             transfer_id=msg.transfer_id,
-            source=_account(msg.source),
-            destination=_account(msg.destination),
+            source=AccountRef(registry_id=msg.source.registry_id, account_id=msg.source.account_id),
+            destination=AccountRef(
+                registry_id=msg.destination.registry_id, account_id=msg.destination.account_id
+            ),
             serial=msg.serial,
             quantity=msg.quantity if msg.HasField("quantity") else None,
             purpose=msg.purpose,

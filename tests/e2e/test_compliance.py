@@ -168,3 +168,90 @@ async def test_lineage_follows_a_mirrored_block_across_registries(
     lineage = await compliance.GetLineage(pb.GetLineageRequest(registry_id="hk-core-climate", serial=serial))
     assert [m.transfer_id for m in lineage.movements] == [f"hop-0-{account}", f"hop-1-{account}"]
     assert lineage.movements[0].destination.registry_id == "mo-micx"
+
+
+async def test_green_power_already_certified_is_refused(compliance, sandbox: SandboxAdmin, account):
+    project = 740_000 + next(_n)
+    serial = f"CCER-CN-{project}-2024-1-1-900"  # 900 credits for 900 of the plant's 1,000 MWh
+    await sandbox.seed("cn-ccer", account, serial)
+    plant = f"wind-farm-{project}"
+    await compliance.RecordCreditedGeneration(
+        pb.RecordCreditedGenerationRequest(
+            issuance_id=f"ccer-issuance-{project}",
+            registry_id="cn-ccer",
+            serial=serial,
+            plant_id=plant,
+            period_start="2024-01-01",
+            period_end="2024-12-31",
+            generated_mwh="1000",
+            credited_mwh="900",
+        )
+    )
+    dry = request(f"green-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, "offset")
+    assert (await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=dry))).allowed
+
+    # A green-electricity certificate over the whole year claims the same MWh again.
+    recorded = await compliance.RecordGenerationCertificate(
+        pb.RecordGenerationCertificateRequest(
+            certificate_id=f"GEC-{project}",
+            programme="GEC",
+            plant_id=plant,
+            period_start="2024-01-01",
+            period_end="2024-12-31",
+            mwh="300",
+        )
+    )
+    assert recorded.created
+    verdict = await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=dry))
+    assert not verdict.allowed
+    finding = next(f for f in verdict.findings if f.code == "DC-GREEN-POWER")
+    assert finding.collides_with.serial_space.startswith("CCER:")
+
+    for bad in (
+        {"mwh": "lots"},
+        {"mwh": "-5"},
+        {"period_start": "2024-12-31", "period_end": "2024-01-01"},
+        {"period_start": "31/12/2024"},
+    ):
+        fields = {
+            "certificate_id": "bad",
+            "programme": "GEC",
+            "plant_id": plant,
+            "period_start": "2024-01-01",
+            "period_end": "2024-12-31",
+            "mwh": "1",
+        } | bad
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await compliance.RecordGenerationCertificate(pb.RecordGenerationCertificateRequest(**fields))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+
+
+async def test_pledged_units_cannot_move_until_released(
+    compliance, transfers, sandbox: SandboxAdmin, account
+):
+    serial = f"CCER-CN-{750_000 + next(_n)}-2024-1-1-500"
+    await sandbox.seed("cn-ccer", account, serial)
+    holder = transfer_pb2.AccountRef(registry_id="cn-ccer", account_id=account)
+    pledge_id = f"loan-{account}"
+    pledged = await compliance.RecordPledge(
+        pb.RecordPledgeRequest(
+            pledge_id=pledge_id, lender="Shenzhen Green Bank", holder=holder, serial=serial
+        )
+    )
+    assert pledged.created
+    transfer_id = f"pledged-{account}"
+    await transfers.SubmitTransfer(
+        request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
+    )
+    refused = await final_state(transfers, transfer_id)
+    assert refused.state == transfer_pb2.TRANSFER_STATE_REJECTED
+    assert any(r.code == "DC-STATUS" and "Shenzhen Green Bank" in r.message for r in refused.reasons), (
+        refused.reasons
+    )
+
+    assert (await compliance.ReleasePledge(pb.ReleasePledgeRequest(pledge_id=pledge_id))).created
+    again = f"released-{account}"
+    await transfers.SubmitTransfer(
+        request(again, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
+    )
+    assert (await final_state(transfers, again)).state in SETTLED

@@ -149,11 +149,79 @@ class RecordAuthorisationRequest(_message.Message):
     vintage: str
     def __init__(self, authorisation_id: _Optional[str] = ..., host_party: _Optional[str] = ..., authorised_use: _Optional[_Union[AuthorisedUse, str]] = ..., cooperative_approach_id: _Optional[str] = ..., authorised_on: _Optional[str] = ..., mitigation_type: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ...) -> None: ...
 
-class RecordAuthorisationResponse(_message.Message):
+class RecordFactResponse(_message.Message):
     __slots__ = ("created",)
     CREATED_FIELD_NUMBER: _ClassVar[int]
     created: bool
     def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class RecordIssuanceRequest(_message.Message):
+    __slots__ = ("issuance_id", "registry_id", "serial", "monitoring_start", "monitoring_end")
+    ISSUANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    MONITORING_START_FIELD_NUMBER: _ClassVar[int]
+    MONITORING_END_FIELD_NUMBER: _ClassVar[int]
+    issuance_id: str
+    registry_id: str
+    serial: str
+    monitoring_start: str
+    monitoring_end: str
+    def __init__(self, issuance_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., monitoring_start: _Optional[str] = ..., monitoring_end: _Optional[str] = ...) -> None: ...
+
+class RecordCreditedGenerationRequest(_message.Message):
+    __slots__ = ("issuance_id", "registry_id", "serial", "plant_id", "period_start", "period_end", "generated_mwh", "credited_mwh")
+    ISSUANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    PLANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    GENERATED_MWH_FIELD_NUMBER: _ClassVar[int]
+    CREDITED_MWH_FIELD_NUMBER: _ClassVar[int]
+    issuance_id: str
+    registry_id: str
+    serial: str
+    plant_id: str
+    period_start: str
+    period_end: str
+    generated_mwh: str
+    credited_mwh: str
+    def __init__(self, issuance_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., plant_id: _Optional[str] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., generated_mwh: _Optional[str] = ..., credited_mwh: _Optional[str] = ...) -> None: ...
+
+class RecordGenerationCertificateRequest(_message.Message):
+    __slots__ = ("certificate_id", "programme", "plant_id", "period_start", "period_end", "mwh")
+    CERTIFICATE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROGRAMME_FIELD_NUMBER: _ClassVar[int]
+    PLANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    MWH_FIELD_NUMBER: _ClassVar[int]
+    certificate_id: str
+    programme: str
+    plant_id: str
+    period_start: str
+    period_end: str
+    mwh: str
+    def __init__(self, certificate_id: _Optional[str] = ..., programme: _Optional[str] = ..., plant_id: _Optional[str] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., mwh: _Optional[str] = ...) -> None: ...
+
+class RecordPledgeRequest(_message.Message):
+    __slots__ = ("pledge_id", "lender", "holder", "serial")
+    PLEDGE_ID_FIELD_NUMBER: _ClassVar[int]
+    LENDER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    pledge_id: str
+    lender: str
+    holder: _transfer_pb2.AccountRef
+    serial: str
+    def __init__(self, pledge_id: _Optional[str] = ..., lender: _Optional[str] = ..., holder: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., serial: _Optional[str] = ...) -> None: ...
+
+class ReleasePledgeRequest(_message.Message):
+    __slots__ = ("pledge_id",)
+    PLEDGE_ID_FIELD_NUMBER: _ClassVar[int]
+    pledge_id: str
+    def __init__(self, pledge_id: _Optional[str] = ...) -> None: ...
 
 class AdvanceCorrespondingAdjustmentRequest(_message.Message):
     __slots__ = ("transfer_id", "state")

@@ -58,7 +58,32 @@ class ComplianceServiceStub:
         self.RecordAuthorisation = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/RecordAuthorisation',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                _registered_method=True)
+        self.RecordIssuance = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/RecordIssuance',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                _registered_method=True)
+        self.RecordCreditedGeneration = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/RecordCreditedGeneration',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                _registered_method=True)
+        self.RecordGenerationCertificate = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/RecordGenerationCertificate',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                _registered_method=True)
+        self.RecordPledge = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/RecordPledge',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                _registered_method=True)
+        self.ReleasePledge = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/ReleasePledge',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
                 _registered_method=True)
         self.AdvanceCorrespondingAdjustment = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/AdvanceCorrespondingAdjustment',
@@ -120,6 +145,40 @@ class ComplianceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordIssuance(self, request, context):
+        """An issuance and its monitoring period (read by DC-ISSUE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordCreditedGeneration(self, request, context):
+        """The electricity behind an issuance of credits from a generating plant (read by DC-GREEN-POWER).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordGenerationCertificate(self, request, context):
+        """A green-electricity certificate or another programme's claim on a plant's MWh (read by DC-GREEN-POWER).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPledge(self, request, context):
+        """Units pledged to a lender stay locked until the lender releases them (read by DC-STATUS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleasePledge(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AdvanceCorrespondingAdjustment(self, request, context):
         """Moves a first transfer's corresponding adjustment forward: not started -> pending -> applied.
         """
@@ -173,7 +232,32 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
             'RecordAuthorisation': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordAuthorisation,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+            ),
+            'RecordIssuance': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordIssuance,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+            ),
+            'RecordCreditedGeneration': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCreditedGeneration,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+            ),
+            'RecordGenerationCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordGenerationCertificate,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+            ),
+            'RecordPledge': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPledge,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+            ),
+            'ReleasePledge': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleasePledge,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
             ),
             'AdvanceCorrespondingAdjustment': grpc.unary_unary_rpc_method_handler(
                     servicer.AdvanceCorrespondingAdjustment,
@@ -331,7 +415,142 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/RecordAuthorisation',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordIssuance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/RecordIssuance',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCreditedGeneration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/RecordCreditedGeneration',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordGenerationCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/RecordGenerationCertificate',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPledge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/RecordPledge',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleasePledge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/ReleasePledge',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
             options,
             channel_credentials,
             insecure,
