@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from adapters import catalogue
-from compliance_rules.article6_report import SettledMovement, aef_actions, aef_csv, aef_json
+from compliance_rules.article6_report import (
+    ActionType,
+    SettledMovement,
+    UnadjustedUse,
+    aef_actions,
+    aef_csv,
+    aef_json,
+    unadjusted_uses,
+)
 from domain.transfers import Transfer, TransferState
 from ledger import Ledger
 from workflows.proposals import purpose_of
@@ -47,6 +55,16 @@ def movements(ledger: Ledger) -> list[SettledMovement]:
             )
         )
     return rows
+
+
+def unadjusted(ledger: Ledger) -> list[UnadjustedUse]:
+    """Transfers declared for NDC or OIMP use abroad, counted as that use, not covered by an applied adjustment."""
+    uses = [
+        m.model_copy(update={"kind": ActionType.USE})
+        for m in movements(ledger)
+        if m.purpose.international_use
+    ]
+    return unadjusted_uses(uses, ledger.first_transfers())
 
 
 def export(ledger: Ledger, as_json: bool) -> str:

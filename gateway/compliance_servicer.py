@@ -65,8 +65,12 @@ def _finding(finding: Finding) -> pb.Finding:
     return msg
 
 
+def _adjustment_to_proto(state: AdjustmentState) -> pb.CorrespondingAdjustment:
+    return next(k for k, v in _ADJUSTMENTS.items() if v is state)
+
+
 def _first_transfer(first: FirstTransfer) -> pb.FirstTransfer:
-    adjustment = next(k for k, v in _ADJUSTMENTS.items() if v is first.adjustment)
+    adjustment = _adjustment_to_proto(first.adjustment)
     return pb.FirstTransfer(
         transfer_id=first.transfer_id,
         authorisation_id=first.authorisation_id,
@@ -271,6 +275,31 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     ) -> pb.ListFirstTransfersResponse:
         firsts = await asyncio.to_thread(self._ledger.first_transfers)
         return pb.ListFirstTransfersResponse(first_transfers=[_first_transfer(f) for f in firsts])
+
+    @mapped
+    async def ListUnadjustedUses(
+        self, request: pb.ListUnadjustedUsesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListUnadjustedUsesResponse:
+        flagged = await asyncio.to_thread(article6_export.unadjusted, self._ledger)
+        return pb.ListUnadjustedUsesResponse(
+            uses=[
+                pb.UnadjustedUse(
+                    transfer_id=u.transfer_id,
+                    serial_space=u.block.serial_space,
+                    start=u.block.start,
+                    end=u.block.end,
+                    host_party=u.host_party,
+                    using_party=u.using_party_or_entity,
+                    first_transfer_id=u.first_transfer_id or "",
+                    adjustment=(
+                        _adjustment_to_proto(u.adjustment)
+                        if u.adjustment
+                        else pb.CORRESPONDING_ADJUSTMENT_UNSPECIFIED
+                    ),
+                )
+                for u in flagged
+            ]
+        )
 
     @mapped
     async def ExportArticle6Actions(

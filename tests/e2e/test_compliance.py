@@ -130,11 +130,19 @@ async def test_an_authorised_itmo_records_its_first_transfer_and_adjustment(
     assert firsts[transfer_id].adjustment == pb.CORRESPONDING_ADJUSTMENT_NOT_STARTED
     assert (firsts[transfer_id].host_party, firsts[transfer_id].acquiring_party) == ("VU", "CN")
 
+    # Used abroad (NDC) while the host has not applied the adjustment: flagged.
+    flagged = await compliance.ListUnadjustedUses(pb.ListUnadjustedUsesRequest())
+    mine = [u for u in flagged.uses if u.transfer_id == transfer_id]
+    assert [(u.host_party, u.using_party, u.adjustment) for u in mine] == [
+        ("VU", "CN", pb.CORRESPONDING_ADJUSTMENT_NOT_STARTED)
+    ]
     for state in (pb.CORRESPONDING_ADJUSTMENT_PENDING, pb.CORRESPONDING_ADJUSTMENT_APPLIED):
         moved = await compliance.AdvanceCorrespondingAdjustment(
             pb.AdvanceCorrespondingAdjustmentRequest(transfer_id=transfer_id, state=state)
         )
         assert moved.adjustment == state
+    flagged = await compliance.ListUnadjustedUses(pb.ListUnadjustedUsesRequest())
+    assert transfer_id not in [u.transfer_id for u in flagged.uses], "an applied adjustment clears the flag"
     with pytest.raises(grpc.aio.AioRpcError) as backwards:
         await compliance.AdvanceCorrespondingAdjustment(
             pb.AdvanceCorrespondingAdjustmentRequest(

@@ -306,3 +306,33 @@ class GetLineageResponse(_message.Message):
     MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
     movements: _containers.RepeatedCompositeFieldContainer[Movement]
     def __init__(self, movements: _Optional[_Iterable[_Union[Movement, _Mapping]]] = ...) -> None: ...
+
+class ListUnadjustedUsesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UnadjustedUse(_message.Message):
+    __slots__ = ("transfer_id", "serial_space", "start", "end", "host_party", "using_party", "first_transfer_id", "adjustment")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_SPACE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    HOST_PARTY_FIELD_NUMBER: _ClassVar[int]
+    USING_PARTY_FIELD_NUMBER: _ClassVar[int]
+    FIRST_TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    serial_space: str
+    start: int
+    end: int
+    host_party: str
+    using_party: str
+    first_transfer_id: str
+    adjustment: CorrespondingAdjustment
+    def __init__(self, transfer_id: _Optional[str] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., host_party: _Optional[str] = ..., using_party: _Optional[str] = ..., first_transfer_id: _Optional[str] = ..., adjustment: _Optional[_Union[CorrespondingAdjustment, str]] = ...) -> None: ...
+
+class ListUnadjustedUsesResponse(_message.Message):
+    __slots__ = ("uses",)
+    USES_FIELD_NUMBER: _ClassVar[int]
+    uses: _containers.RepeatedCompositeFieldContainer[UnadjustedUse]
+    def __init__(self, uses: _Optional[_Iterable[_Union[UnadjustedUse, _Mapping]]] = ...) -> None: ...

@@ -95,6 +95,11 @@ class ComplianceServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListFirstTransfersRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListFirstTransfersResponse.FromString,
                 _registered_method=True)
+        self.ListUnadjustedUses = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/ListUnadjustedUses',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListUnadjustedUsesRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListUnadjustedUsesResponse.FromString,
+                _registered_method=True)
         self.ExportArticle6Actions = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/ExportArticle6Actions',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ExportArticle6ActionsRequest.SerializeToString,
@@ -192,6 +197,14 @@ class ComplianceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUnadjustedUses(self, request, context):
+        """Units used abroad (settled transfers whose purpose is NDC or OIMP use by another Party) that their
+        host has not covered with an applied corresponding adjustment: the double-claiming flags.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportArticle6Actions(self, request, context):
         """The Article 6 actions table in the agreed electronic format's fields, as CSV or JSON.
         """
@@ -268,6 +281,11 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
                     servicer.ListFirstTransfers,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListFirstTransfersRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListFirstTransfersResponse.SerializeToString,
+            ),
+            'ListUnadjustedUses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnadjustedUses,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListUnadjustedUsesRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListUnadjustedUsesResponse.SerializeToString,
             ),
             'ExportArticle6Actions': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportArticle6Actions,
@@ -605,6 +623,33 @@ class ComplianceService:
             '/carbon.gateway.v1.ComplianceService/ListFirstTransfers',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListFirstTransfersRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListFirstTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnadjustedUses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/ListUnadjustedUses',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListUnadjustedUsesRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListUnadjustedUsesResponse.FromString,
             options,
             channel_credentials,
             insecure,
