@@ -6,11 +6,13 @@ numbering restarts), so the same tonnes collide wherever they are mirrored.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import InvalidInput
+from domain.gases import Gas, GwpSet, gwp
 from domain.units import UnitClass
 
 
@@ -32,12 +34,27 @@ class SerialBlock(BaseModel):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     attributes: dict[str, str] = Field(default_factory=dict)
+    # Every unit is one tCO2e. Units issued for another gas (methane, say) say which, and the
+    # GWP set their issuer converted with; no serial grammar encodes this, the issuance does.
+    gas: Gas = Gas.CO2
+    gwp_set: GwpSet | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SerialBlock:
         if self.end < self.start:
             raise InvalidInput(f"block end {self.end} is before start {self.start}", field="serial")
+        if self.gas is not Gas.CO2 and self.gwp_set is None:
+            raise InvalidInput(
+                f"units of {self.gas.value} must name the GWP set they were converted with", field="gwp_set"
+            )
         return self
+
+    def gas_tonnes(self) -> Decimal:
+        """The tonnes of the block's own gas its tCO2e stand for: the explicit conversion back."""
+        if self.gas is Gas.CO2:
+            return Decimal(self.quantity)
+        assert self.gwp_set is not None
+        return Decimal(self.quantity) / gwp(self.gas, self.gwp_set)
 
     @property
     def quantity(self) -> int:
@@ -46,6 +63,11 @@ class SerialBlock(BaseModel):
     @property
     def unit_class(self) -> UnitClass:
         return UnitClass(programme=self.programme, unit_type=self.unit_type)
+
+    def same_serials(self, other: SerialBlock) -> bool:
+        """The same units as written in a serial, whatever the issuance adds (gas, GWP set)."""
+        written = {"gas", "gwp_set"}
+        return self.model_dump(exclude=written) == other.model_dump(exclude=written)
 
     def same_issuance(self, other: SerialBlock) -> bool:
         """True when both blocks differ only in their range."""

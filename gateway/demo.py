@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from adapters import catalogue
 from adapters.sandbox.wire import SeedHolding, SeedRequest
+from domain.gases import Gas, GwpSet
+from domain.serials import SerialBlock
 
 DEMO_FILE = Path(__file__).with_name("demo_holdings.toml")
 
@@ -23,6 +25,8 @@ class DemoHolding(BaseModel):
     registry_id: str
     account_id: str
     serial: str
+    gas: Gas = Gas.CO2  # what the issuance says of units for another gas
+    gwp_set: GwpSet | None = None
 
 
 def load_demo_holdings(path: Path = DEMO_FILE) -> list[DemoHolding]:
@@ -38,7 +42,10 @@ def seed_request(holdings: list[DemoHolding], seed_key: str) -> SeedRequest:
             SeedHolding(
                 registry_id=h.registry_id,
                 account_id=h.account_id,
-                block=catalogue.parse_serial(h.registry_id, h.serial),
+                block=SerialBlock.model_validate(
+                    catalogue.parse_serial(h.registry_id, h.serial).model_dump()
+                    | {"gas": h.gas, "gwp_set": h.gwp_set}
+                ),
             )
             for h in holdings
         ],

@@ -123,13 +123,17 @@ class TransferDesk:
                 f"{destination.registry_id} does not hold {named.programme} units", field="destination"
             )
         held = await self._adapters[source.registry_id].holdings(request.source.account_id)
-        if not any(h.status is UnitStatus.HELD and h.block == named for h in held):
+        # The registry's own block: it carries what no serial says (the gas, the GWP set).
+        block = next(
+            (h.block for h in held if h.status is UnitStatus.HELD and h.block.same_serials(named)), None
+        )
+        if block is None:
             raise PreconditionFailed(
                 f"account {request.source.account_id} in {source.registry_id} "
                 f"holds no block {request.serial}",
                 field="serial",
             )
-        head, _ = named.split(request.quantity or named.quantity)
+        head, _ = block.split(request.quantity or block.quantity)
         return head
 
     async def submit_evidence(self, transfer_id: str) -> Transfer:

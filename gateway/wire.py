@@ -62,6 +62,8 @@ def block_to_proto(registry_id: str, block: SerialBlock) -> registry_pb2.SerialB
         quantity=block.quantity,
         serial_space=block.serial_space,
         attributes=block.attributes,
+        gas=block.gas.value,
+        gwp_set=block.gwp_set.value if block.gwp_set else "",
     )
 
 

@@ -18,8 +18,9 @@ class SandboxAdmin:
         self.seeded: Counter[str] = Counter()  # units the test added, per unit class
         self._faulted: set[str] = set()
 
-    async def seed(self, registry_id: str, account_id: str, serial: str) -> None:
-        holding = DemoHolding(registry_id=registry_id, account_id=account_id, serial=serial)
+    async def seed(self, registry_id: str, account_id: str, serial: str, **issuance: str) -> None:
+        """Put units in an account; `issuance` may say what no serial does (gas, gwp_set)."""
+        holding = DemoHolding(registry_id=registry_id, account_id=account_id, serial=serial, **issuance)
         await post_seed(self._http.base_url.__str__(), seed_request([holding], f"test-{uuid.uuid4()}"))
         block = catalogue.parse_serial(registry_id, serial)
         self.seeded[str(block.unit_class)] += block.quantity

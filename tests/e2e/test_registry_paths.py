@@ -185,3 +185,21 @@ async def test_an_evidence_based_registry_cannot_be_credited(transfers, sandbox,
             request(f"to-verra-{account}", ("cn-ccer", account), ("verra", "x"), serial)
         )
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_methane_units_keep_their_gas_and_gwp_set_across_registries(
+    transfers, registries, sandbox: SandboxAdmin, account
+):
+    serial = f"CCER-CN-{610_000 + next(_n)}-2024-1-1-560"  # landfill gas: 560 tCO2e = 20 t CH4 at AR5
+    await sandbox.seed("cn-ccer", account, serial, gas="CH4", gwp_set="AR5")
+    transfer_id = f"methane-{account}"
+    await transfers.SubmitTransfer(
+        request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, 280)
+    )
+    done = await final_state(transfers, transfer_id)
+    assert done.state in SETTLED, done.reasons
+    found = await registries.ListHoldings(
+        registry_pb2.ListHoldingsRequest(registry_id="cn-sz-ets", account_id=f"{account}-sz")
+    )
+    ((moved,),) = [found.holdings]
+    assert (moved.quantity, moved.block.gas, moved.block.gwp_set) == (280, "CH4", "AR5")

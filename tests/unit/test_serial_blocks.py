@@ -84,3 +84,25 @@ def test_split_then_merge_round_trips(size, cut):
     head, tail = whole.split(quantity)
     assert head.quantity == quantity
     assert (head if tail is None else head.merge(tail)) == whole
+
+
+def test_units_of_another_gas_name_their_gwp_set():
+    with pytest.raises(InvalidInput) as refused:
+        SerialBlock(**{**block(1, 10).model_dump(), "gas": "CH4"})
+    assert refused.value.field == "gwp_set"
+
+
+def test_the_conversion_back_to_tonnes_of_gas_is_explicit():
+    methane = SerialBlock(**{**block(1, 280).model_dump(), "gas": "CH4", "gwp_set": "AR5"})
+    assert methane.quantity == 280  # units are tCO2e
+    assert methane.gas_tonnes() == 10  # 280 tCO2e of methane at AR5's GWP of 28
+    assert block(1, 280).gas_tonnes() == 280
+    head, tail = methane.split(28)
+    assert (head.gas, head.gwp_set, head.gas_tonnes()) == ("CH4", "AR5", 1)
+    assert tail is not None and tail.gas == "CH4"
+
+
+def test_the_gas_is_not_part_of_the_serial():
+    methane = SerialBlock(**{**block(1, 10).model_dump(), "gas": "CH4", "gwp_set": "AR6"})
+    assert methane.same_serials(block(1, 10))
+    assert not methane.same_issuance(block(1, 10))

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/registry.proto\x12\x11\x63\x61rbon.gateway.v1\"\x98\x01\n\x08Registry\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0cjurisdiction\x18\x03 \x01(\t\x12\x11\n\tprogramme\x18\x04 \x01(\t\x12\x16\n\x0e\x65vidence_based\x18\x05 \x01(\x08\x12\x12\n\nunit_types\x18\x06 \x03(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x07 \x03(\t\"\x17\n\x15ListRegistriesRequest\"I\n\x16ListRegistriesResponse\x12/\n\nregistries\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.Registry\"9\n\x12ParseSerialRequest\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x0e\n\x06serial\x18\x02 \x01(\t\"\xb9\x02\n\x0bSerialBlock\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x11\n\tprogramme\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07vintage\x18\x04 \x01(\t\x12\x11\n\tunit_type\x18\x05 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x06 \x01(\t\x12\r\n\x05start\x18\x07 \x01(\x03\x12\x0b\n\x03\x65nd\x18\x08 \x01(\x03\x12\x10\n\x08quantity\x18\t \x01(\x03\x12\x14\n\x0cserial_space\x18\n \x01(\t\x12\x42\n\nattributes\x18\x0b \x03(\x0b\x32..carbon.gateway.v1.SerialBlock.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x13ListHoldingsRequest\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x17\n\naccount_id\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_account_id\"\xb6\x01\n\x07Holding\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06serial\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.carbon.gateway.v1.UnitStatus\x12\x17\n\x0fregistry_status\x18\x05 \x01(\t\x12-\n\x05\x62lock\x18\x06 \x01(\x0b\x32\x1e.carbon.gateway.v1.SerialBlock\"D\n\x14ListHoldingsResponse\x12,\n\x08holdings\x18\x01 \x03(\x0b\x32\x1a.carbon.gateway.v1.Holding*\xd7\x01\n\nUnitStatus\x12\x1b\n\x17UNIT_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10UNIT_STATUS_HELD\x10\x01\x12\x16\n\x12UNIT_STATUS_LOCKED\x10\x02\x12\x18\n\x14UNIT_STATUS_EXPORTED\x10\x03\x12\x17\n\x13UNIT_STATUS_RETIRED\x10\x04\x12\x19\n\x15UNIT_STATUS_CANCELLED\x10\x05\x12\x17\n\x13UNIT_STATUS_EXPIRED\x10\x06\x12\x17\n\x13UNIT_STATUS_PLEDGED\x10\x07\x32\xaf\x02\n\x0fRegistryService\x12\x65\n\x0eListRegistries\x12(.carbon.gateway.v1.ListRegistriesRequest\x1a).carbon.gateway.v1.ListRegistriesResponse\x12T\n\x0bParseSerial\x12%.carbon.gateway.v1.ParseSerialRequest\x1a\x1e.carbon.gateway.v1.SerialBlock\x12_\n\x0cListHoldings\x12&.carbon.gateway.v1.ListHoldingsRequest\x1a\'.carbon.gateway.v1.ListHoldingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/registry.proto\x12\x11\x63\x61rbon.gateway.v1\"\x98\x01\n\x08Registry\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0cjurisdiction\x18\x03 \x01(\t\x12\x11\n\tprogramme\x18\x04 \x01(\t\x12\x16\n\x0e\x65vidence_based\x18\x05 \x01(\x08\x12\x12\n\nunit_types\x18\x06 \x03(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x07 \x03(\t\"\x17\n\x15ListRegistriesRequest\"I\n\x16ListRegistriesResponse\x12/\n\nregistries\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.Registry\"9\n\x12ParseSerialRequest\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x0e\n\x06serial\x18\x02 \x01(\t\"\xd7\x02\n\x0bSerialBlock\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x11\n\tprogramme\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07vintage\x18\x04 \x01(\t\x12\x11\n\tunit_type\x18\x05 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x06 \x01(\t\x12\r\n\x05start\x18\x07 \x01(\x03\x12\x0b\n\x03\x65nd\x18\x08 \x01(\x03\x12\x10\n\x08quantity\x18\t \x01(\x03\x12\x14\n\x0cserial_space\x18\n \x01(\t\x12\x42\n\nattributes\x18\x0b \x03(\x0b\x32..carbon.gateway.v1.SerialBlock.AttributesEntry\x12\x0b\n\x03gas\x18\x0c \x01(\t\x12\x0f\n\x07gwp_set\x18\r \x01(\t\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x13ListHoldingsRequest\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x17\n\naccount_id\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_account_id\"\xb6\x01\n\x07Holding\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06serial\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.carbon.gateway.v1.UnitStatus\x12\x17\n\x0fregistry_status\x18\x05 \x01(\t\x12-\n\x05\x62lock\x18\x06 \x01(\x0b\x32\x1e.carbon.gateway.v1.SerialBlock\"D\n\x14ListHoldingsResponse\x12,\n\x08holdings\x18\x01 \x03(\x0b\x32\x1a.carbon.gateway.v1.Holding*\xd7\x01\n\nUnitStatus\x12\x1b\n\x17UNIT_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10UNIT_STATUS_HELD\x10\x01\x12\x16\n\x12UNIT_STATUS_LOCKED\x10\x02\x12\x18\n\x14UNIT_STATUS_EXPORTED\x10\x03\x12\x17\n\x13UNIT_STATUS_RETIRED\x10\x04\x12\x19\n\x15UNIT_STATUS_CANCELLED\x10\x05\x12\x17\n\x13UNIT_STATUS_EXPIRED\x10\x06\x12\x17\n\x13UNIT_STATUS_PLEDGED\x10\x07\x32\xaf\x02\n\x0fRegistryService\x12\x65\n\x0eListRegistries\x12(.carbon.gateway.v1.ListRegistriesRequest\x1a).carbon.gateway.v1.ListRegistriesResponse\x12T\n\x0bParseSerial\x12%.carbon.gateway.v1.ParseSerialRequest\x1a\x1e.carbon.gateway.v1.SerialBlock\x12_\n\x0cListHoldings\x12&.carbon.gateway.v1.ListHoldingsRequest\x1a\'.carbon.gateway.v1.ListHoldingsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_UNITSTATUS']._serialized_start=1025
-  _globals['_UNITSTATUS']._serialized_end=1240
+  _globals['_UNITSTATUS']._serialized_start=1055
+  _globals['_UNITSTATUS']._serialized_end=1270
   _globals['_REGISTRY']._serialized_start=56
   _globals['_REGISTRY']._serialized_end=208
   _globals['_LISTREGISTRIESREQUEST']._serialized_start=210
@@ -44,15 +44,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARSESERIALREQUEST']._serialized_start=310
   _globals['_PARSESERIALREQUEST']._serialized_end=367
   _globals['_SERIALBLOCK']._serialized_start=370
-  _globals['_SERIALBLOCK']._serialized_end=683
-  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_start=634
-  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_end=683
-  _globals['_LISTHOLDINGSREQUEST']._serialized_start=685
-  _globals['_LISTHOLDINGSREQUEST']._serialized_end=767
-  _globals['_HOLDING']._serialized_start=770
-  _globals['_HOLDING']._serialized_end=952
-  _globals['_LISTHOLDINGSRESPONSE']._serialized_start=954
-  _globals['_LISTHOLDINGSRESPONSE']._serialized_end=1022
-  _globals['_REGISTRYSERVICE']._serialized_start=1243
-  _globals['_REGISTRYSERVICE']._serialized_end=1546
+  _globals['_SERIALBLOCK']._serialized_end=713
+  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_start=664
+  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_end=713
+  _globals['_LISTHOLDINGSREQUEST']._serialized_start=715
+  _globals['_LISTHOLDINGSREQUEST']._serialized_end=797
+  _globals['_HOLDING']._serialized_start=800
+  _globals['_HOLDING']._serialized_end=982
+  _globals['_LISTHOLDINGSRESPONSE']._serialized_start=984
+  _globals['_LISTHOLDINGSRESPONSE']._serialized_end=1052
+  _globals['_REGISTRYSERVICE']._serialized_start=1273
+  _globals['_REGISTRYSERVICE']._serialized_end=1576
 # @@protoc_insertion_point(module_scope)

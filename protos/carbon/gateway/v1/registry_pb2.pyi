@@ -63,7 +63,7 @@ class ParseSerialRequest(_message.Message):
     def __init__(self, registry_id: _Optional[str] = ..., serial: _Optional[str] = ...) -> None: ...
 
 class SerialBlock(_message.Message):
-    __slots__ = ("registry_id", "programme", "project_id", "vintage", "unit_type", "country", "start", "end", "quantity", "serial_space", "attributes")
+    __slots__ = ("registry_id", "programme", "project_id", "vintage", "unit_type", "country", "start", "end", "quantity", "serial_space", "attributes", "gas", "gwp_set")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,8 @@ class SerialBlock(_message.Message):
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     SERIAL_SPACE_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    GAS_FIELD_NUMBER: _ClassVar[int]
+    GWP_SET_FIELD_NUMBER: _ClassVar[int]
     registry_id: str
     programme: str
     project_id: str
@@ -93,7 +95,9 @@ class SerialBlock(_message.Message):
     quantity: int
     serial_space: str
     attributes: _containers.ScalarMap[str, str]
-    def __init__(self, registry_id: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ..., unit_type: _Optional[str] = ..., country: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., quantity: _Optional[int] = ..., serial_space: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    gas: str
+    gwp_set: str
+    def __init__(self, registry_id: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ..., unit_type: _Optional[str] = ..., country: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., quantity: _Optional[int] = ..., serial_space: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., gas: _Optional[str] = ..., gwp_set: _Optional[str] = ...) -> None: ...
 
 class ListHoldingsRequest(_message.Message):
     __slots__ = ("registry_id", "account_id")
