@@ -127,6 +127,9 @@ async def test_of_two_overlapping_transfers_exactly_one_settles(
     await sandbox.seed("cn-ccer", account, serial)
     a = request(account, f"{account}-a", serial, 60)
     b = request(account, f"{account}-b", serial, 30)
+    # A slow lock keeps both requests past the gateway's door (which would refuse the second
+    # once the first has locked the block), so the race is decided where it matters.
+    await sandbox.fail("cn-ccer", latency_ms=300, operations=["lock"])
     await asyncio.gather(transfers.SubmitTransfer(a), transfers.SubmitTransfer(b))
     outcomes = await asyncio.gather(
         final_state(transfers, a.transfer_id), final_state(transfers, b.transfer_id)
