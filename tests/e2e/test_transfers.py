@@ -168,3 +168,34 @@ async def test_a_lost_credit_reply_is_retried_not_repeated(
     assert done.state in (*SETTLED, transfer_pb2.TRANSFER_STATE_COMPENSATED)
     credited = await holdings(registries, "cn-sz-ets", f"{account}-dest")
     assert credited == ([(serial, 20, "UNIT_STATUS_HELD")] if done.state in SETTLED else [])
+
+
+async def test_transfers_can_be_listed_by_account_and_state_page_by_page(
+    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+):
+    blocks = [ccer_serial(i * 10 + 1, i * 10 + 10) for i in range(3)]
+    for serial in blocks:
+        await sandbox.seed("cn-ccer", account, serial)
+    ids = []
+    for serial in blocks:
+        submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
+        ids.append(submitted.transfer_id)
+        await final_state(transfers, submitted.transfer_id)
+    seen, token = [], ""
+    while True:
+        page = await transfers.ListTransfers(
+            transfer_pb2.ListTransfersRequest(
+                filter=transfer_pb2.TransferFilter(account_id=account, states=list(SETTLED)),
+                page_size=2,
+                page_token=token,
+            )
+        )
+        assert len(page.transfers) <= 2
+        seen += [t.transfer_id for t in page.transfers]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == ids
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await transfers.ListTransfers(transfer_pb2.ListTransfersRequest(page_token="not-a-token"))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
