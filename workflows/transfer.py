@@ -17,6 +17,7 @@ cannot complete leaves the transfer NEEDS_INTERVENTION, never half-moved silentl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -24,7 +25,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from domain.transfers import Reason, TransferState
@@ -50,6 +51,10 @@ def _deadline_message(params: TransferInput) -> str:
         f"no immobilisation naming transfer {params.transfer.transfer_id} appeared in "
         f"{source.registry_id} for account {source.account_id} before the deadline"
     )
+
+
+def _cancelled() -> Reason:
+    return Reason(code="CANCELLED", message="the transfer was cancelled before its units moved; undone")
 
 
 def _stranded(step: StepInput) -> Reason:
@@ -97,9 +102,24 @@ class TransferWorkflow:
             elif (unfinished := await self._move_by_evidence(step, params, undo)) is not None:
                 return unfinished
         except ActivityError as err:
+            if isinstance(err.cause, CancelledError):
+                return await self._cancel(step, undo)
             return await self._unwind(step, undo, _reasons_of(err), self._source_locked)
-        await self._run(TransferActivities.settle, step, until_done=True)
-        return TransferOutcome(transfer_id=step.transfer.transfer_id, state=TransferState.SETTLED)
+        except asyncio.CancelledError:
+            return await self._cancel(step, undo)
+        while True:
+            try:
+                await self._run(TransferActivities.settle, step, until_done=True)
+            except asyncio.CancelledError:
+                continue  # the units have moved: a cancellation now can only delay the record
+            return TransferOutcome(transfer_id=step.transfer.transfer_id, state=TransferState.SETTLED)
+
+    async def _cancel(self, step: StepInput, undo: list[Step]) -> TransferOutcome:
+        """An operator cancelled the transfer before its units moved for good: undo, don't abandon.
+
+        Once checked (there is something to undo) it ends COMPENSATED; before that, REJECTED.
+        """
+        return await self._unwind(step, undo, [_cancelled()], source_locked=bool(undo) or self._source_locked)
 
     async def _move_by_api(self, step: StepInput, undo: list[Step]) -> None:
         undo.append(TransferActivities.unlock_source)

@@ -203,3 +203,30 @@ async def test_methane_units_keep_their_gas_and_gwp_set_across_registries(
     )
     ((moved,),) = [found.holdings]
     assert (moved.quantity, moved.block.gas, moved.block.gwp_set) == (280, "CH4", "AR5")
+
+
+async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
+    gateway, transfers, sandbox: SandboxAdmin, account
+):
+    serial = verra_serial(*fresh_range(100))
+    await sandbox.seed("verra", account, serial)
+    transfer_id = f"cancelled-{account}"
+    await transfers.SubmitTransfer(
+        request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
+    )
+    watch = transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=60)
+    async for update in watch:
+        if update.state == transfer_pb2.TRANSFER_STATE_CHECKED:
+            break
+    await gateway.client.get_workflow_handle(transfer_id).cancel()
+    done = await final_state(transfers, transfer_id)
+    assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED
+    assert "CANCELLED" in [r.code for r in done.reasons]
+    # The reservation was released: the holder can start again.
+    again = f"after-cancel-{account}"
+    await transfers.SubmitTransfer(
+        request(again, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
+    )
+    await sandbox.holder_acts("verra", "immobilise", account, serial, f"for gateway transfer {again}")
+    await transfers.SubmitEvidence(transfer_pb2.SubmitEvidenceRequest(transfer_id=again))
+    assert (await final_state(transfers, again)).state in SETTLED
