@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from temporalio.client import Client
@@ -21,6 +21,7 @@ from adapters import catalogue
 from adapters.base import RegistryAdapter, RegistryProfile
 from compliance_rules import Decision, evaluate
 from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed, UnknownRegistry
+from domain.holdings import Holding
 from domain.serials import SerialBlock
 from domain.transfers import Transfer, TransferRequest, TransferState
 from domain.units import UnitStatus
@@ -58,7 +59,7 @@ class TransferDesk:
 
     async def _record(self, request: TransferRequest) -> Transfer:
         """Validate a new request and record it; a concurrent twin may have recorded it first."""
-        block = await self.movable_block(request)
+        block, _ = await self._movable(request)
         now = datetime.now(UTC)
         fresh = Transfer(request=request, block=block, created_at=now, updated_at=now)
         recorded, _ = await asyncio.to_thread(self._ledger.record_received, fresh)
@@ -72,10 +73,9 @@ class TransferDesk:
 
     async def evaluate(self, request: TransferRequest) -> Decision:
         """A dry run: the checks' every finding for this request, storing and moving nothing."""
-        block = await self.movable_block(request)
+        block, held = await self._movable(request)
         now = datetime.now(UTC)
         transfer = Transfer(request=request, block=block, created_at=now, updated_at=now)
-        held = await self._adapters[request.source.registry_id].holdings(request.source.account_id)
         return await asyncio.to_thread(evaluate, proposal_for(transfer, held), self._ledger.facts())
 
     async def history(self, transfer_id: str) -> tuple[Transfer, list[TransferEvent]]:
@@ -102,8 +102,9 @@ class TransferDesk:
             )
         )
 
-    async def movable_block(self, request: TransferRequest) -> SerialBlock:
-        """The units the request would move, or the reason it cannot be accepted."""
+    async def _movable(self, request: TransferRequest) -> tuple[SerialBlock, Sequence[Holding]]:
+        """The units the request would move and the source account's holdings (read once),
+        or the reason the request cannot be accepted."""
         source = _profile(request.source.registry_id, "source")
         destination = _profile(request.destination.registry_id, "destination")
         named = catalogue.parse_serial(source.registry_id, request.serial)
@@ -134,7 +135,7 @@ class TransferDesk:
                 field="serial",
             )
         head, _ = block.split(request.quantity or block.quantity)
-        return head
+        return head, held
 
     async def submit_evidence(self, transfer_id: str) -> Transfer:
         """Wake a transfer waiting for its holder's immobilisation, so it looks now."""
