@@ -14,8 +14,8 @@ import grpc
 import pytest
 
 from gateway.runtime import EmbeddedGateway
-from gateway.settings import Settings
 from protos.carbon.gateway.v1 import registry_pb2_grpc, transfer_pb2_grpc
+from tests.e2e.client import gateway_settings
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial, ccer_serials
 
@@ -24,15 +24,8 @@ _accounts = itertools.count(1)
 
 @pytest.fixture(scope="session")
 async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedGateway]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("gateway"),
-        grpc_port=0,
-        sandbox_port=0,
-        temporal_port=0,
-        temporal_ui_port=0,
-        temporal_persist=False,
-        chain_rpc_port=0,
-        chain_block_interval_s=0.2,
+    settings = gateway_settings(
+        tmp_path_factory.mktemp("gateway"),
         anchor_interval_s=1.0,
         anchor_confirmations=2,
         registry_timeout_s=1.0,
@@ -41,7 +34,6 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Emb
         step_initial_interval_s=0.1,
         step_max_interval_s=0.5,
         step_timeout_s=10.0,
-        watch_poll_s=0.05,
         evidence_poll_s=0.5,
         evidence_min_interval_s=0.0,
         evidence_deadlines_s={"gold-standard": 4.0},

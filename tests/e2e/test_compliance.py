@@ -9,34 +9,16 @@ import pytest
 
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
 from protos.carbon.gateway.v1 import compliance_pb2_grpc, registry_pb2, transfer_pb2
+from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
 
 pytestmark = pytest.mark.e2e
-SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
 _n = itertools.count(1)
 
 
 @pytest.fixture
 def compliance(channel) -> compliance_pb2_grpc.ComplianceServiceStub:
     return compliance_pb2_grpc.ComplianceServiceStub(channel)
-
-
-def request(transfer_id, source, destination, serial, purpose="", quantity=None):
-    msg = transfer_pb2.SubmitTransferRequest(
-        transfer_id=transfer_id,
-        source=transfer_pb2.AccountRef(registry_id=source[0], account_id=source[1]),
-        destination=transfer_pb2.AccountRef(registry_id=destination[0], account_id=destination[1]),
-        serial=serial,
-        purpose=purpose,
-    )
-    if quantity is not None:
-        msg.quantity = quantity
-    return msg
-
-
-async def final_state(transfers, transfer_id: str) -> transfer_pb2.Transfer:
-    watch = transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=60)
-    return [t async for t in watch][-1]
 
 
 async def test_the_check_catalogue_lists_every_double_counting_check(compliance):
@@ -263,3 +245,7 @@ async def test_pledged_units_cannot_move_until_released(
         request(again, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
     )
     assert (await final_state(transfers, again)).state in SETTLED
+
+
+def request(transfer_id, source, destination, serial, purpose="", quantity=None):
+    return transfer_request(transfer_id, source, destination, serial, quantity=quantity, purpose=purpose)

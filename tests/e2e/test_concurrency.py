@@ -17,13 +17,12 @@ import pytest
 
 from gateway.demo import DemoHolding, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
-from gateway.settings import Settings
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
+from tests.e2e.client import SETTLED, gateway_settings
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.postgres_cluster import throwaway_cluster
 
 pytestmark = pytest.mark.e2e
-SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
 PAIRS = 100  # two transfers per block: 200 in all
 _runs = itertools.count(1)
 
@@ -109,15 +108,9 @@ async def test_two_hundred_overlapping_transfers_on_sqlite(gateway: EmbeddedGate
 @pytest.fixture(scope="module")
 async def postgres_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedGateway]:
     with throwaway_cluster() as cluster:
-        settings = Settings(
-            data_dir=Path(tmp_path_factory.mktemp("pg-gateway")),
+        settings = gateway_settings(
+            Path(tmp_path_factory.mktemp("pg-gateway")),
             ledger_url=cluster.create_database(),
-            grpc_port=0,
-            sandbox_port=0,
-            temporal_port=0,
-            temporal_ui_port=0,
-            temporal_persist=False,
-            chain_rpc_port=0,
             watch_poll_s=0.1,
             anchor_interval_s=2.0,
         )

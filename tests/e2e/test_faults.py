@@ -13,11 +13,10 @@ import grpc
 import pytest
 
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
+from tests.e2e.client import SETTLED, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
 
 pytestmark = pytest.mark.e2e
-# A settled transfer may already be anchored by the time a test looks.
-SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
 UNDONE = (transfer_pb2.TRANSFER_STATE_COMPENSATED, transfer_pb2.TRANSFER_STATE_REJECTED)
 _n = itertools.count(1)
 
@@ -30,11 +29,6 @@ FAULTS = {
     "refusals": {"refusal_rate": 0.3},
     "rate-limits": {"rate_limit_rate": 0.3, "retry_after_s": 0},
 }
-
-
-async def final_state(transfers, transfer_id: str) -> transfer_pb2.Transfer:
-    watch = transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=120)
-    return [t async for t in watch][-1]
 
 
 async def live(registries, registry_id: str, account_id: str) -> list[tuple[str, int]]:

@@ -17,6 +17,7 @@ from temporalio.worker import Replayer
 
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import transfer_pb2
+from tests.e2e.client import transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
 from workflows.transfer import TransferWorkflow
 
@@ -37,22 +38,13 @@ async def _replay_and_keep(gateway: EmbeddedGateway, transfer_id: str, name: str
         (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 
-def _request(transfer_id: str, source: tuple[str, str], destination: tuple[str, str], serial: str):
-    return transfer_pb2.SubmitTransferRequest(
-        transfer_id=transfer_id,
-        source=transfer_pb2.AccountRef(registry_id=source[0], account_id=source[1]),
-        destination=transfer_pb2.AccountRef(registry_id=destination[0], account_id=destination[1]),
-        serial=serial,
-    )
-
-
 async def test_a_compensated_history_replays(gateway, transfers, sandbox: SandboxAdmin, account):
     serial = f"CCER-CN-{760_000 + next(_n)}-2024-1-1-50"
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.fail("cn-sz-ets", error_rate=1.0, operations=["credit"])
     transfer_id = f"history-compensated-{account}"
     await transfers.SubmitTransfer(
-        _request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
+        transfer_request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
     )
     await _replay_and_keep(gateway, transfer_id, "transfer_compensated")
     found = await transfers.GetTransfer(transfer_pb2.GetTransferRequest(transfer_id=transfer_id))
@@ -65,7 +57,7 @@ async def test_an_evidence_based_history_replays(gateway, transfers, sandbox: Sa
     await sandbox.seed("verra", account, serial)
     transfer_id = f"history-evidence-{account}"
     await transfers.SubmitTransfer(
-        _request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
+        transfer_request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
     )
     await sandbox.holder_acts("verra", "immobilise", account, serial, f"for gateway transfer {transfer_id}")
     await transfers.SubmitEvidence(transfer_pb2.SubmitEvidenceRequest(transfer_id=transfer_id))

@@ -8,11 +8,10 @@ import grpc
 import pytest
 
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
+from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
 
 pytestmark = pytest.mark.e2e
-# A settled transfer may already be anchored by the time a test looks.
-SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
 _n = itertools.count(1)
 
 
@@ -24,26 +23,6 @@ def fresh_range(size: int) -> tuple[int, int]:
     """A VCS range no other test uses (VCS numbering is registry-wide)."""
     first = 400_000_000 + next(_n) * 10_000
     return first, first + size - 1
-
-
-def request(
-    transfer_id: str, source: tuple[str, str], destination: tuple[str, str], serial: str, quantity=None
-):
-    msg = transfer_pb2.SubmitTransferRequest(
-        transfer_id=transfer_id,
-        source=transfer_pb2.AccountRef(registry_id=source[0], account_id=source[1]),
-        destination=transfer_pb2.AccountRef(registry_id=destination[0], account_id=destination[1]),
-        serial=serial,
-        purpose="cross-border voluntary trading",
-    )
-    if quantity is not None:
-        msg.quantity = quantity
-    return msg
-
-
-async def final_state(transfers, transfer_id: str) -> transfer_pb2.Transfer:
-    watch = transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=60)
-    return [t async for t in watch][-1]
 
 
 async def held(registries, registry_id: str, account_id: str) -> list[tuple[str, int, int]]:
@@ -230,3 +209,9 @@ async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
     await sandbox.holder_acts("verra", "immobilise", account, serial, f"for gateway transfer {again}")
     await transfers.SubmitEvidence(transfer_pb2.SubmitEvidenceRequest(transfer_id=again))
     assert (await final_state(transfers, again)).state in SETTLED
+
+
+def request(transfer_id, source, destination, serial, quantity=None):
+    return transfer_request(
+        transfer_id, source, destination, serial, quantity=quantity, purpose="cross-border voluntary trading"
+    )

@@ -14,6 +14,7 @@ from gateway.demo import DemoHolding, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
 from gateway.settings import Settings
 from protos.carbon.gateway.v1 import registry_pb2, registry_pb2_grpc, transfer_pb2, transfer_pb2_grpc
+from tests.e2e.client import gateway_settings
 from workflows.transfer import TransferWorkflow
 
 pytestmark = pytest.mark.e2e
@@ -22,15 +23,8 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
 
 def _settings(data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        grpc_port=0,
-        sandbox_port=0,
-        temporal_port=0,
-        temporal_ui_port=0,
-        chain_rpc_port=0,
-        watch_poll_s=0.05,
-    )
+    """The persisted Temporal server, as `carbon-gateway up` runs it: history must survive a restart."""
+    return gateway_settings(data_dir, temporal_persist=True)
 
 
 async def _holdings(port: int, registry_id: str, account_id: str) -> list[tuple[str, int]]:

@@ -9,13 +9,12 @@ import grpc
 import pytest
 
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
+from tests.e2e.client import SETTLED, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial
 
 pytestmark = pytest.mark.e2e
 _ids = itertools.count(1)
-# A settled transfer may already be anchored by the time a test looks.
-SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
 
 
 def request(source: str, destination: str, serial: str, quantity: int | None = None, **kw: str):
@@ -31,15 +30,6 @@ def request(source: str, destination: str, serial: str, quantity: int | None = N
     if quantity is not None:
         msg.quantity = quantity
     return msg
-
-
-async def final_state(transfers, transfer_id: str) -> transfer_pb2.Transfer:
-    """Follow WatchTransfer to its end; it must end on a final state."""
-    seen = [
-        t async for t in transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id))
-    ]
-    assert seen, "WatchTransfer sent nothing"
-    return seen[-1]
 
 
 async def holdings(registries, registry_id: str, account_id: str) -> list[tuple[str, int, str]]:

@@ -1,0 +1,63 @@
+"""What every end-to-end test does as a gRPC client: configure a gateway, build requests, wait for ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gateway.settings import Settings
+from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
+
+# A settled transfer may already be anchored by the time a test looks.
+SETTLED = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
+
+Account = tuple[str, str]  # (registry id, account id)
+
+
+def gateway_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """A gateway for tests: free ports, Temporal in memory, short retries and quick polls."""
+    defaults: dict[str, Any] = {
+        "data_dir": data_dir,
+        "grpc_port": 0,
+        "sandbox_port": 0,
+        "temporal_port": 0,
+        "temporal_ui_port": 0,
+        "temporal_persist": False,
+        "chain_rpc_port": 0,
+        "chain_block_interval_s": 0.2,
+        "watch_poll_s": 0.05,
+    }
+    return Settings(**(defaults | overrides))
+
+
+def transfer_request(
+    transfer_id: str,
+    source: Account,
+    destination: Account,
+    serial: str,
+    *,
+    quantity: int | None = None,
+    purpose: str = "",
+) -> transfer_pb2.SubmitTransferRequest:
+    msg = transfer_pb2.SubmitTransferRequest(
+        transfer_id=transfer_id,
+        source=transfer_pb2.AccountRef(registry_id=source[0], account_id=source[1]),
+        destination=transfer_pb2.AccountRef(registry_id=destination[0], account_id=destination[1]),
+        serial=serial,
+        purpose=purpose,
+    )
+    if quantity is not None:
+        msg.quantity = quantity
+    return msg
+
+
+async def final_state(
+    transfers: transfer_pb2_grpc.TransferServiceStub, transfer_id: str, timeout_s: float = 120
+) -> transfer_pb2.Transfer:
+    """Follow WatchTransfer to its end; it must end on a final state."""
+    watch = transfers.WatchTransfer(
+        transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=timeout_s
+    )
+    seen = [t async for t in watch]
+    assert seen, "WatchTransfer sent nothing"
+    return seen[-1]
