@@ -7,6 +7,7 @@ Temporal may retry an activity as often as it likes without applying a step twic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from domain.holdings import Holding
@@ -41,6 +42,14 @@ class RegistryProfile:
         raise KeyError(f"{self.registry_id} has no word for status {status.value}")
 
 
+class AccountState(StrEnum):
+    """Where an account stands in its registry: only an open account may receive units."""
+
+    OPEN = "open"
+    BLOCKED = "blocked"  # exists, but the registry lets nothing in or out (a transaction-log check)
+    UNKNOWN = "unknown"  # the registry has no such account
+
+
 class RegistryAdapter(Protocol):
     """A client of one registry.
 
@@ -50,6 +59,9 @@ class RegistryAdapter(Protocol):
     profile: RegistryProfile
 
     async def holdings(self, account_id: str | None = None) -> list[Holding]: ...
+
+    async def account_state(self, account_id: str) -> AccountState:
+        """Whether the account exists and may receive units (asked before a transfer is accepted)."""
 
     async def lock(self, key: str, account_id: str, block: SerialBlock) -> None:
         """Immobilise `block` (contained in a held block of the account) for a transfer."""

@@ -22,8 +22,15 @@ from tenacity import (
     wait_random,
 )
 
-from adapters.base import RegistryProfile
-from adapters.sandbox.wire import CreditRequest, ErrorBody, HoldingOut, HoldingsResponse, LockRequest
+from adapters.base import AccountState, RegistryProfile
+from adapters.sandbox.wire import (
+    AccountOut,
+    CreditRequest,
+    ErrorBody,
+    HoldingOut,
+    HoldingsResponse,
+    LockRequest,
+)
 from domain.errors import RegistryRefused, RegistryUnavailable
 from domain.holdings import Holding
 from domain.serials import SerialBlock
@@ -77,6 +84,16 @@ class SandboxRegistryClient:
             raise UnrecognisedReply(f"{self.profile.registry_id} sent malformed holdings: {exc}") from exc
         return [self._holding(row) for row in parsed.holdings]
 
+    async def account_state(self, account_id: str) -> AccountState:
+        answer = await self._call("GET", f"/accounts/{quote(account_id, safe='')}")
+        try:
+            parsed = AccountOut.model_validate(answer)
+        except ValidationError as exc:
+            raise UnrecognisedReply(f"{self.profile.registry_id} sent a malformed account: {exc}") from exc
+        if parsed.account_id != account_id or parsed.registry_id != self.profile.registry_id:
+            raise UnrecognisedReply(f"{self.profile.registry_id} answered about another account")
+        return parsed.state
+
     async def lock(self, key: str, account_id: str, block: SerialBlock) -> None:
         await self._call("POST", "/locks", LockRequest(key=key, account_id=account_id, block=block))
 
@@ -128,8 +145,7 @@ class SandboxRegistryClient:
             return await retrying(self._attempt, method, self._prefix + path, content, params)
         except _Transient as exc:
             raise RegistryUnavailable(
-                f"{self.profile.registry_id} did not answer {method} {path} "
-                f"after {self._attempts} attempts: {exc}"
+                f"{self.profile.registry_id} did not answer after {self._attempts} attempts ({exc})"
             ) from exc
 
     async def _attempt(self, method: str, url: str, content: bytes, params: dict[str, str] | None) -> Any:
@@ -141,10 +157,12 @@ class SandboxRegistryClient:
                 params=params,
                 headers={"content-type": "application/json"},
             )
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            raise _Transient("timed out") from exc
+        except httpx.TransportError as exc:
+            raise _Transient("could not be reached") from exc
         if response.status_code >= 500 or response.status_code == 429:
-            raise _Transient(f"HTTP {response.status_code}: {response.text[:200]}")
+            raise _Transient(f"last answer HTTP {response.status_code}")
         if response.status_code >= 400:
             raise self._refused(response)
         return response.json()

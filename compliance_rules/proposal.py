@@ -7,31 +7,18 @@ nothing else from the caller, and everything else from `DoubleCountingFacts`.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.holdings import Holding
 from domain.serials import SerialBlock
-from domain.transfers import AccountRef
+from domain.transfers import AccountRef, Purpose
+
+__all__ = ["INTERNATIONAL", "Purpose", "TransferProposal", "country_of"]  # Purpose lives in domain
 
 INTERNATIONAL = "XX"  # registries that belong to no country (Verra, Gold Standard, the A6.4 registry)
 
 # Country (CN), subdivision (CN-GD) or XX; registries validate the codes against ISO 3166 themselves.
 _JURISDICTION = r"^(XX|[A-Z]{2}(-[A-Z0-9]{1,3})?)$"
-
-
-class Purpose(StrEnum):
-    UNSPECIFIED = ""
-    NDC = "NDC"  # towards a Party's nationally determined contribution
-    OIMP = "OIMP"  # other international mitigation purposes
-    VOLUNTARY = "voluntary"
-    OFFSET = "offset"  # surrender for compliance in an emissions trading system
-
-    @property
-    def international_use(self) -> bool:
-        """Purposes that need a host's authorisation and a corresponding adjustment when used abroad."""
-        return self in (Purpose.NDC, Purpose.OIMP)
 
 
 def country_of(jurisdiction: str) -> str | None:

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+QUOTED_MAX = 64  # characters of a caller's input an error message may repeat
+
+
+def quoted(value: str, limit: int = QUOTED_MAX) -> str:
+    """`value` as an error message may show it: repr (invisible characters made visible), cut to `limit`.
+
+    A message never repeats an oversized input whole: the caller already has it,
+    and a megabyte echoed back is a cost and a log-injection risk.
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
 
 class GatewayError(Exception):
     """Base of every error the gateway reports to a caller."""
@@ -31,7 +44,7 @@ class MalformedSerial(InvalidInput):
     code = "MALFORMED-SERIAL"
 
     def __init__(self, serial: str, segment: str, reason: str, *, field: str = "serial") -> None:
-        super().__init__(f"malformed serial {serial!r}: segment {segment}: {reason}", field=field)
+        super().__init__(f"malformed serial {quoted(serial)}: segment {segment}: {reason}", field=field)
         self.serial = serial
         self.segment = segment
         self.reason = reason

@@ -14,7 +14,6 @@ from compliance_rules.article6_report import (
 )
 from domain.transfers import Transfer, TransferState
 from ledger import Ledger
-from workflows.proposals import purpose_of
 
 _SETTLED = {TransferState.SETTLED, TransferState.ANCHORED}
 
@@ -51,7 +50,7 @@ def movements(ledger: Ledger) -> list[SettledMovement]:
                 unit_registry=t.request.destination.registry_id,
                 transferring_party=source,
                 acquiring_party=destination,
-                purpose=purpose_of(t.request.purpose),
+                purpose=t.request.purpose,
             )
         )
     return rows

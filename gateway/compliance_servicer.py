@@ -26,7 +26,8 @@ from compliance_rules.facts import (
 )
 from compliance_rules.findings import Finding
 from compliance_rules.periods import Period
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, UnknownRegistry, quoted
+from domain.serials import SerialBlock
 from gateway import article6_export, wire
 from gateway.servicers import mapped
 from gateway.transfer_desk import TransferDesk
@@ -117,6 +118,15 @@ def _fact(model: type[M], **fields: Any) -> M:
         first = invalid.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or model.__name__
         raise InvalidInput(f"{field}: {first['msg']}", field=field) from invalid
+
+
+def _parse_serial(registry_id: str, serial: str, registry_field: str) -> SerialBlock:
+    """The block `serial` names in the registry's grammar; an unknown registry names `registry_field`."""
+    try:
+        catalogue.profile(registry_id)
+    except UnknownRegistry as unknown:
+        raise UnknownRegistry(f"unknown registry {quoted(registry_id)}", field=registry_field) from unknown
+    return catalogue.parse_serial(registry_id, serial)
 
 
 def _authorisation(request: pb.RecordAuthorisationRequest) -> Authorisation:
@@ -237,13 +247,17 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     async def RecordPledge(
         self, request: pb.RecordPledgeRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordFactResponse:
-        holder = wire.account_from_proto(request.holder)
+        holder = wire.account_from_proto(request.holder, "holder")
         pledge = _fact(
             Pledge,
             pledge_id=request.pledge_id,
             lender=request.lender,
-            block=catalogue.parse_serial(holder.registry_id, request.serial),
+            block=_parse_serial(holder.registry_id, request.serial, "holder.registry_id"),
             holder=holder,
+        )
+        # Only the holder of units may pledge them: asked of the registry now, before anything is stored.
+        await self._desk.holding_of(
+            holder, pledge.block, holder_field="holder.account_id", serial_field="serial"
         )
         created = await asyncio.to_thread(self._ledger.record_pledge, pledge, datetime.now(UTC))
         return pb.RecordFactResponse(created=created)

@@ -1,7 +1,10 @@
 """Seeds the sandbox registries with the documented demo holdings (gateway/demo_holdings.toml).
 
 Seeding is idempotent (one seed key per file content), so `up --demo` on an existing
-data folder adds nothing twice.
+data folder adds nothing twice. Seeding opens every demo holder's account (the
+sandbox opens a holder's account with its first units), so each demo account, such
+as `demo-sz-emitter` in cn-sz-ets, can also receive units. Other accounts are opened
+with `open_accounts` (the sandbox's `PUT /admin/accounts`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import httpx
 from pydantic import BaseModel
 
 from adapters import catalogue
-from adapters.sandbox.wire import SeedHolding, SeedRequest
+from adapters.base import AccountState
+from adapters.sandbox.wire import AccountIn, AccountsRequest, SeedHolding, SeedRequest
 from domain.gases import Gas, GwpSet
 from domain.serials import SerialBlock
 
@@ -55,6 +59,18 @@ def seed_request(holdings: list[DemoHolding], seed_key: str) -> SeedRequest:
 async def post_seed(sandbox_url: str, request: SeedRequest) -> None:
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as client:
         response = await client.post("/admin/seed", content=request.model_dump_json())
+        response.raise_for_status()
+
+
+async def open_accounts(
+    sandbox_url: str, accounts: list[tuple[str, str]], state: AccountState = AccountState.OPEN
+) -> None:
+    """Open (or block) each (registry id, account id) in the sandbox, all or none."""
+    request = AccountsRequest(
+        accounts=[AccountIn(registry_id=r, account_id=a, state=state) for r, a in accounts]
+    )
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as client:
+        response = await client.put("/admin/accounts", content=request.model_dump_json())
         response.raise_for_status()
 
 

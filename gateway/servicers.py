@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -16,12 +16,12 @@ import grpc
 from adapters import catalogue
 from adapters.base import RegistryAdapter
 from domain.errors import GatewayError, InvalidInput
-from domain.transfers import FINAL_STATES
+from domain.transfers import FINAL_STATES, Transfer, TransferState, require_account_id
 from gateway import wire
 from gateway.settlement_proofs import consistency, settlement_receipt
 from gateway.status_codes import abort_with
 from gateway.transfer_desk import TransferDesk
-from ledger import Ledger
+from ledger import Ledger, TransferEvent
 from protos.carbon.gateway.v1 import (
     oversight_pb2,
     oversight_pb2_grpc,
@@ -32,6 +32,9 @@ from protos.carbon.gateway.v1 import (
 )
 
 R = TypeVar("R")
+# Anchoring always follows settlement, so a watch ends at ANCHORED, not SETTLED; it also ends at
+# NEEDS_INTERVENTION, where only an operator's ResolveTransfer moves the transfer on.
+WATCH_ENDS = FINAL_STATES - {TransferState.SETTLED}
 _MAX_PAGE = 500
 _WATCH_MAX_PAUSE_S = 2.0
 
@@ -70,9 +73,8 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def ListHoldings(
         self, request: registry_pb2.ListHoldingsRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.ListHoldingsResponse:
-        catalogue.profile(request.registry_id)
-        account = request.account_id if request.HasField("account_id") else None
-        holdings = await self._adapters[request.registry_id].holdings(account)
+        registry_id, account = wire.holdings_query_from_proto(request)
+        holdings = await self._adapters[registry_id].holdings(account)
         return registry_pb2.ListHoldingsResponse(holdings=[wire.holding_to_proto(h) for h in holdings])
 
 
@@ -86,13 +88,13 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         self, request: transfer_pb2.SubmitTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
         transfer = await self._desk.submit(wire.transfer_request_from_proto(request))
-        return wire.transfer_to_proto(transfer)
+        return self._shown(transfer)
 
     @mapped
     async def GetTransfer(
         self, request: transfer_pb2.GetTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
-        return wire.transfer_to_proto(await self._desk.get(request.transfer_id))
+        return self._shown(await self._desk.get(request.transfer_id))
 
     @mapped
     async def ListTransfers(
@@ -104,7 +106,11 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         transfers, token = await self._desk.list(
             states=states,
             registry_id=request.filter.registry_id or None,
-            account_id=request.filter.account_id or None,
+            account_id=(
+                require_account_id(request.filter.account_id, "filter.account_id")
+                if request.filter.account_id
+                else None
+            ),
             page_size=min(request.page_size or 50, _MAX_PAGE),
             page_token=request.page_token or None,
         )
@@ -116,12 +122,29 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def SubmitEvidence(
         self, request: transfer_pb2.SubmitEvidenceRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
-        return wire.transfer_to_proto(await self._desk.submit_evidence(request.transfer_id))
+        return self._shown(await self._desk.submit_evidence(request.transfer_id))
+
+    @mapped
+    async def ResolveTransfer(
+        self, request: transfer_pb2.ResolveTransferRequest, context: grpc.aio.ServicerContext
+    ) -> transfer_pb2.Transfer:
+        decision = wire.operator_decision_from_proto(request)
+        return self._shown(await self._desk.resolve(request.transfer_id, decision))
+
+    def _shown(self, transfer: Transfer, history: Sequence[TransferEvent] = ()) -> transfer_pb2.Transfer:
+        """The transfer on the wire, with what its holder must do while it waits for evidence."""
+        msg = wire.transfer_to_proto(transfer, history)
+        awaited = self._desk.evidence_awaited(transfer, history)
+        if awaited is not None:
+            msg.evidence_awaited.holder_action = awaited.holder_action
+            msg.evidence_awaited.deadline_time.FromDatetime(awaited.deadline)
+        return msg
 
     async def WatchTransfer(
         self, request: transfer_pb2.WatchTransferRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[transfer_pb2.Transfer]:
-        """Streams the transfer once per state it went through, in order; ends after a final state.
+        """Streams the transfer once per state it went through, in order; ends after ANCHORED, REJECTED,
+        COMPENSATED or NEEDS_INTERVENTION.
 
         States come from the ledger's event history, so none is skipped however
         quickly the saga moves between two looks.
@@ -135,8 +158,8 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
                 await abort_with(context, error)
                 return
             for upto in range(sent + 1, len(events) + 1):
-                yield wire.transfer_to_proto(transfer, events[:upto])
-            if events and events[-1].state in FINAL_STATES:
+                yield self._shown(transfer, events[:upto])
+            if events and events[-1].state in WATCH_ENDS:
                 return
             # Look often while the saga moves, less often while it waits (for evidence, say).
             pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)

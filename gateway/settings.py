@@ -1,28 +1,99 @@
 """The gateway's one settings model: environment (CARBON_GATEWAY_*) over a TOML file over defaults.
 
-Everything a deployment may change lives here, so no module hides its own constants.
+Everything a deployment may change lives here, so no module hides its own constants. A
+misspelt key or variable would otherwise leave a default silently in force, so start-up
+refuses both, naming them, with a `SettingsError` the CLI prints in one line.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import tomllib
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
+
+ENV_PREFIX = "CARBON_GATEWAY_"
+CONFIG_ENV = "CARBON_GATEWAY_CONFIG"
+DEFAULT_CONFIG_FILE = "carbon-gateway.toml"
+# Variables the code reads beside the model's fields: the settings file's name, and the
+# anchoring key (ledger_anchor.chain.KEY_ENV_VAR), kept out of the model so it is never dumped.
+OTHER_ENV_VARS = frozenset({CONFIG_ENV, "CARBON_GATEWAY_ANCHOR_KEY"})
+
+
+class SettingsError(Exception):
+    """The settings cannot be used as given; the message is one line naming what to fix."""
+
+
+def config_file() -> Path:
+    """The TOML file read at start-up, looked up now (not at import) so the variable always counts."""
+    return Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+class _CheckedTomlSource(TomlConfigSettingsSource):
+    """The TOML file, refused whole when it is unreadable or names a setting the model lacks."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        path = config_file()
+        if CONFIG_ENV in os.environ and not path.is_file():
+            raise SettingsError(f"{CONFIG_ENV} names {path}, which is not a file")
+        try:
+            super().__init__(settings_cls, toml_file=path)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path} is not valid TOML: {exc}") from None
+        fields = settings_cls.model_fields
+        for key in self.toml_data:
+            if key not in fields:
+                raise SettingsError(f"unknown setting {key!r} in {path}{_did_you_mean(key, fields)}")
+
+
+def _refuse_unknown_environment(field_names: Iterable[str]) -> None:
+    known = {ENV_PREFIX + name.upper() for name in field_names} | OTHER_ENV_VARS
+    for name in sorted(os.environ):
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known:
+            raise SettingsError(f"unknown environment variable {name}{_did_you_mean(name.upper(), known)}")
+
+
+def _one_line(error: ValidationError) -> str:
+    problems = []
+    for detail in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in detail["loc"])
+        message = detail["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "bad settings: " + "; ".join(problems)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CARBON_GATEWAY_",
-        toml_file=os.environ.get("CARBON_GATEWAY_CONFIG", "carbon-gateway.toml"),
+        env_prefix=ENV_PREFIX,
         extra="forbid",
     )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_one_line(exc)) from None
+        except SourceError as exc:  # a structured value in the environment that is not JSON
+            found = re.search(r'field "(\w+)"', str(exc))
+            name = ENV_PREFIX + found.group(1).upper() if found else "a CARBON_GATEWAY_* variable"
+            raise SettingsError(f"bad settings: {name} is not valid JSON") from None
 
     data_dir: Path = Path(".carbon-gateway")
     grpc_host: str = "127.0.0.1"
@@ -73,6 +144,17 @@ class Settings(BaseSettings):
     evidence_deadlines_s: dict[str, float] = Field(default_factory=dict)
     evidence_poll_s: float = Field(default=60.0, gt=0)
     evidence_min_interval_s: float = Field(default=1.0, ge=0)
+    # After the deadline (reservation released) the saga looks on this long, this often, and
+    # flags a holder's late immobilisation for an operator; 0 stops looking at the deadline.
+    evidence_late_watch_s: float = Field(default=30 * 24 * 3600.0, ge=0)
+    evidence_late_poll_s: float = Field(default=600.0, gt=0)
+    # Looks per workflow run before an evidence wait continues as new (Temporal's history limit).
+    evidence_looks_per_run: int = Field(default=500, ge=1)
+
+    # Transfers recorded but never started (a crash between the two) are started by a sweep at
+    # start-up and this often; rows younger than the grace are left to the submit in flight.
+    orphan_sweep_interval_s: float = Field(default=60.0, gt=0)
+    orphan_grace_s: float = Field(default=10.0, ge=0)
 
     # How often WatchTransfer looks at the ledger for a new state.
     watch_poll_s: float = 0.2
@@ -86,7 +168,14 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        _refuse_unknown_environment(cls.model_fields)
+        return (init_settings, env_settings, _CheckedTomlSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _chain_node_needs_contract(self) -> Settings:
+        if self.chain_rpc_url and not self.anchor_contract:
+            raise ValueError("chain_rpc_url needs anchor_contract (the deployed anchor contract's address)")
+        return self
 
     @property
     def grpc_target(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from web3 import Web3
 
-from domain.errors import InvalidInput, NotFound, PreconditionFailed
+from domain.errors import InvalidInput, NotFound, PreconditionFailed, quoted
 from ledger import Ledger
 from ledger_anchor import chain
 from ledger_anchor.leaf import SettlementRecord, decode_settlement, encode_settlement
@@ -33,7 +33,7 @@ def _tree(ledger: Ledger, size: int) -> TreeHasher:
 def recomputed_leaf(ledger: Ledger, transfer_id: str) -> bytes:
     transfer = ledger.get(transfer_id)
     if transfer is None:
-        raise NotFound(f"no transfer {transfer_id!r}", field="transfer_id")
+        raise NotFound(f"no transfer {quoted(transfer_id)}", field="transfer_id")
     if transfer.settled_at is None:
         raise PreconditionFailed(f"transfer {transfer_id} has not settled", field="transfer_id")
     return encode_settlement(SettlementRecord.from_transfer(transfer, transfer.settled_at))
@@ -83,19 +83,34 @@ class AuditFinding(BaseModel):
     message: str
 
 
+def _check_settled_row(ledger: Ledger, index: int, leaf: bytes) -> AuditFinding | None:
+    """A tampered ledger is what the audit looks for, so a vanished or unreadable row is a finding too."""
+    try:
+        transfer_id = decode_settlement(leaf).transfer_id
+    except InvalidInput:
+        return AuditFinding(code="LOG-LEAF-UNREADABLE", message=f"leaf {index} is not a settlement encoding")
+    try:
+        unchanged = recomputed_leaf(ledger, transfer_id) == leaf
+    except (NotFound, PreconditionFailed) as exc:
+        return AuditFinding(
+            code="SETTLED-ROW-CHANGED", message=f"leaf {index} is logged as settled, but {exc}"
+        )
+    if unchanged:
+        return None
+    return AuditFinding(
+        code="SETTLED-ROW-CHANGED",
+        message=f"transfer {transfer_id} (leaf {index}) no longer matches its logged settlement",
+    )
+
+
 def audit(ledger: Ledger, w3: Web3 | None, contract_address: str | None) -> list[AuditFinding]:
     """Every settled row whose leaf changed, and every anchored root the log no longer reproduces."""
     findings: list[AuditFinding] = []
     leaves = ledger.log_leaves()
     for index, leaf in enumerate(leaves):
-        transfer_id = decode_settlement(leaf).transfer_id
-        if recomputed_leaf(ledger, transfer_id) != leaf:
-            findings.append(
-                AuditFinding(
-                    code="SETTLED-ROW-CHANGED",
-                    message=f"transfer {transfer_id} (leaf {index}) no longer matches its logged settlement",
-                )
-            )
+        finding = _check_settled_row(ledger, index, leaf)
+        if finding is not None:
+            findings.append(finding)
     tree = TreeHasher([leaf_hash(leaf) for leaf in leaves])
     for anchor in ledger.anchors():
         if anchor.tree_size > len(leaves) or "0x" + tree.root(anchor.tree_size).hex() != anchor.root:

@@ -11,25 +11,50 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from temporalio.client import Client
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters import catalogue
-from adapters.base import RegistryAdapter, RegistryProfile
+from adapters.base import AccountState, RegistryAdapter, RegistryProfile
 from compliance_rules import Decision, evaluate
-from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed, UnknownRegistry
+from domain.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    RegistryRefused,
+    RegistryUnavailable,
+    UnknownRegistry,
+    quoted,
+)
 from domain.holdings import Holding
 from domain.serials import SerialBlock
-from domain.transfers import Transfer, TransferRequest, TransferState
+from domain.transfers import AccountRef, Transfer, TransferRequest, TransferState
 from domain.units import UnitStatus
 from gateway.settings import Settings
+from gateway.wire import serial_of
 from ledger import Ledger, TransferEvent
-from workflows.inputs import EvidenceWait, StepPolicy, TransferInput
+from workflows import search_attributes
+from workflows.inputs import (
+    EvidenceWait,
+    OperatorDecision,
+    Resolution,
+    StepPolicy,
+    TransferInput,
+    transfer_workflow_id,
+)
 from workflows.proposals import proposal_for
 from workflows.transfer import TransferWorkflow
+
+
+class EvidenceAwaited(BaseModel):
+    holder_action: str
+    deadline: datetime
 
 
 class TransferDesk:
@@ -54,7 +79,7 @@ class TransferDesk:
                 f"transfer {request.transfer_id} exists with different content", field="transfer_id"
             )
         if not existing.is_final:
-            await self._start(existing)
+            await self.start(existing)
         return existing
 
     async def _record(self, request: TransferRequest) -> Transfer:
@@ -68,7 +93,7 @@ class TransferDesk:
     async def get(self, transfer_id: str) -> Transfer:
         transfer = await asyncio.to_thread(self._ledger.get, transfer_id)
         if transfer is None:
-            raise NotFound(f"no transfer {transfer_id!r}", field="transfer_id")
+            raise NotFound(f"no transfer {quoted(transfer_id)}", field="transfer_id")
         return transfer
 
     async def evaluate(self, request: TransferRequest) -> Decision:
@@ -105,8 +130,8 @@ class TransferDesk:
     async def _movable(self, request: TransferRequest) -> tuple[SerialBlock, Sequence[Holding]]:
         """The units the request would move and the source account's holdings (read once),
         or the reason the request cannot be accepted."""
-        source = _profile(request.source.registry_id, "source")
-        destination = _profile(request.destination.registry_id, "destination")
+        source = self._registry(request.source.registry_id, "source.registry_id")
+        destination = self._registry(request.destination.registry_id, "destination.registry_id")
         named = catalogue.parse_serial(source.registry_id, request.serial)
         if request.quantity is not None and request.quantity > named.quantity:
             raise InvalidInput(
@@ -116,12 +141,13 @@ class TransferDesk:
         if destination.info.evidence_based:
             raise PreconditionFailed(
                 f"{destination.registry_id} has no write API: the gateway cannot credit it",
-                field="destination",
+                field="destination.registry_id",
             )
         accepted = destination.accepted_programmes | {destination.info.programme}
         if named.programme not in accepted:
             raise PreconditionFailed(
-                f"{destination.registry_id} does not hold {named.programme} units", field="destination"
+                f"{destination.registry_id} does not hold {named.programme} units",
+                field="destination.registry_id",
             )
         held = await self._adapters[source.registry_id].holdings(request.source.account_id)
         # The registry's own block: it carries what no serial says (the gas, the GWP set).
@@ -134,8 +160,75 @@ class TransferDesk:
                 f"holds no block {request.serial}",
                 field="serial",
             )
+        await self._require_open(request.destination, "destination.account_id")
         head, _ = block.split(request.quantity or block.quantity)
         return head, held
+
+    @staticmethod
+    def _registry(registry_id: str, field: str) -> RegistryProfile:
+        """The registry's profile; an unknown id is refused naming the request field, quoted short."""
+        try:
+            return catalogue.profile(registry_id)
+        except UnknownRegistry as unknown:
+            raise UnknownRegistry(
+                f"unknown registry {quoted(registry_id)} (ListRegistries names every registry)", field=field
+            ) from unknown
+
+    async def _require_open(self, account: AccountRef, field: str) -> None:
+        """Refuse an account its registry does not have, or has blocked, before anything is stored.
+
+        The registry is asked now, not trusted from memory: an account may be opened
+        or blocked at any time. The saga's credit meets the registry's own check again.
+        """
+        try:
+            state = await self._adapters[account.registry_id].account_state(account.account_id)
+        except RegistryUnavailable as down:
+            raise RegistryUnavailable(
+                f"{account.registry_id} could not be asked whether account {account.account_id} is open; "
+                "nothing was stored, so the same request may be sent again",
+                field=field,
+            ) from down
+        except RegistryRefused as refused:
+            raise RegistryRefused(refused.message, code=refused.code, field=field) from refused
+        if state is AccountState.UNKNOWN:
+            raise PreconditionFailed(
+                f"{account.registry_id} has no account {account.account_id}: "
+                "it must be opened there before it can receive units",
+                code="ACCOUNT-UNKNOWN",
+                field=field,
+            )
+        if state is AccountState.BLOCKED:
+            raise PreconditionFailed(
+                f"account {account.account_id} of {account.registry_id} is blocked: it cannot receive units",
+                code="ACCOUNT-BLOCKED",
+                field=field,
+            )
+
+    async def holding_of(
+        self, holder: AccountRef, block: SerialBlock, *, holder_field: str, serial_field: str
+    ) -> Holding:
+        """The holder's held block containing `block`, as its registry reports it now.
+
+        Anything said about units on a holder's behalf (a pledge, say) needs the
+        holder to hold them; otherwise PreconditionFailed naming the field at fault.
+        """
+        held = await self._adapters[holder.registry_id].holdings(holder.account_id)
+        for holding in held:
+            # Same issuance as far as a serial tells (the registry's block also knows the gas).
+            written_alike = holding.block.with_range(block.start, block.end).same_serials(block)
+            if holding.status is UnitStatus.HELD and holding.block.contains(block) and written_alike:
+                return holding
+        if not held:
+            raise PreconditionFailed(
+                f"account {holder.account_id} holds no units in {holder.registry_id}",
+                code="UNITS-NOT-HELD",
+                field=holder_field,
+            )
+        raise PreconditionFailed(
+            f"account {holder.account_id} in {holder.registry_id} does not hold {serial_of(block)}",
+            code="UNITS-NOT-HELD",
+            field=serial_field,
+        )
 
     async def submit_evidence(self, transfer_id: str) -> Transfer:
         """Wake a transfer waiting for its holder's immobilisation, so it looks now."""
@@ -146,13 +239,84 @@ class TransferDesk:
                 f"{source.registry_id} is driven by API: transfer {transfer_id} needs no evidence",
                 field="transfer_id",
             )
-        if transfer.state not in (TransferState.RECEIVED, TransferState.CHECKED):
+        # A compensated transfer may still be watched for a holder's late immobilisation.
+        watched = (TransferState.RECEIVED, TransferState.CHECKED, TransferState.COMPENSATED)
+        not_waiting = PreconditionFailed(
+            f"transfer {transfer_id} is {transfer.state.value}, not waiting for evidence", field="transfer_id"
+        )
+        if transfer.state not in watched:
+            raise not_waiting
+        handle = self._temporal.get_workflow_handle(transfer_workflow_id(transfer_id))
+        try:
+            await handle.signal(TransferWorkflow.evidence_submitted)
+        except RPCError as ended:
+            if ended.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            raise not_waiting from ended
+        return transfer
+
+    def evidence_awaited(
+        self, transfer: Transfer, history: Sequence[TransferEvent] = ()
+    ) -> EvidenceAwaited | None:
+        """What the holder must do, and by when, while the transfer waits for their immobilisation."""
+        source = transfer.request.source
+        if not catalogue.profile(source.registry_id).info.evidence_based:
+            return None
+        state = history[-1].state if history else transfer.state
+        if state not in (TransferState.RECEIVED, TransferState.CHECKED):
+            return None
+        checked = next((e.at for e in history if e.state is TransferState.CHECKED), transfer.updated_at)
+        deadline = checked + timedelta(seconds=self._settings.evidence_deadline_for(source.registry_id))
+        action = (
+            f"in {source.registry_id}, account {source.account_id} must immobilise exactly "
+            f"{serial_of(transfer.block)} naming transfer {transfer.transfer_id} in the details, "
+            "then call SubmitEvidence (or wait for the next look)"
+        )
+        return EvidenceAwaited(holder_action=action, deadline=deadline)
+
+    async def resolve(self, transfer_id: str, decision: OperatorDecision) -> Transfer:
+        """Hand an operator's decision to the saga waiting on a flagged transfer.
+
+        When no saga waits (it ended, or it flagged the transfer before sagas waited
+        for operators), a recorded resolution runs as a saga of its own; a retry then
+        has nothing to retry and is refused.
+        """
+        transfer = await self.get(transfer_id)
+        if transfer.state is not TransferState.NEEDS_INTERVENTION:
             raise PreconditionFailed(
-                f"transfer {transfer_id} is {transfer.state.value}, not waiting for evidence",
+                f"transfer {transfer_id} is {transfer.state.value}, not waiting for intervention",
                 field="transfer_id",
             )
-        await self._temporal.get_workflow_handle(transfer_id).signal(TransferWorkflow.evidence_submitted)
-        return transfer
+        handle = self._temporal.get_workflow_handle(transfer_workflow_id(transfer_id))
+        try:
+            await handle.execute_update(TransferWorkflow.resolve, decision)
+        except WorkflowUpdateFailedError as refused:
+            raise PreconditionFailed(
+                f"transfer {transfer_id} is not waiting for a decision yet; try again shortly",
+                field="transfer_id",
+            ) from refused
+        except RPCError as gone:
+            if gone.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                raise
+            await self._record_by_hand(transfer, decision)
+        return await self.get(transfer_id)
+
+    async def _record_by_hand(self, transfer: Transfer, decision: OperatorDecision) -> None:
+        if decision.resolution is Resolution.RETRY:
+            raise PreconditionFailed(
+                f"the saga of transfer {transfer.transfer_id} has ended, so there is no step to retry: "
+                "record how it was resolved instead",
+                field="resolution",
+            )
+        handle = await self._temporal.start_workflow(
+            TransferWorkflow.run,
+            self._input(transfer).model_copy(update={"decision": decision}),
+            id=transfer_workflow_id(transfer.transfer_id),
+            task_queue=self._settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+        await handle.result()
 
     def _input(self, transfer: Transfer) -> TransferInput:
         s = self._settings
@@ -167,26 +331,28 @@ class TransferDesk:
         evidence = None
         if source.info.evidence_based:
             evidence = EvidenceWait(
-                deadline_s=s.evidence_deadline_for(source.registry_id), poll_s=s.evidence_poll_s
+                deadline_s=s.evidence_deadline_for(source.registry_id),
+                poll_s=s.evidence_poll_s,
+                late_watch_s=s.evidence_late_watch_s,
+                late_poll_s=s.evidence_late_poll_s,
+                looks_per_run=s.evidence_looks_per_run,
             )
         return TransferInput(transfer=transfer, policy=policy, evidence=evidence)
 
-    async def _start(self, transfer: Transfer) -> None:
-        """Start the saga once: a running one is reused, a closed one is never re-run."""
+    async def start(self, transfer: Transfer) -> None:
+        """Start the saga once: a running one is reused, a closed one is never re-run.
+
+        Recording comes first, so a crash before this leaves a RECEIVED row; the
+        orphan sweep (gateway/orphan_sweep.py) calls this again for such rows.
+        """
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await self._temporal.start_workflow(
                 TransferWorkflow.run,
                 self._input(transfer),
-                id=transfer.transfer_id,
+                id=transfer_workflow_id(transfer.transfer_id),
                 task_queue=self._settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=search_attributes.start_attributes(transfer),
+                memo=search_attributes.memo(transfer),
             )
-
-
-def _profile(registry_id: str, field: str) -> RegistryProfile:
-    """The registry's profile; an unknown id is refused naming the request field."""
-    try:
-        return catalogue.profile(registry_id)
-    except UnknownRegistry as unknown:
-        raise UnknownRegistry(unknown.message, field=field) from unknown

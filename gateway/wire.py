@@ -11,15 +11,23 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from adapters import catalogue
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, UnknownRegistry, quoted
 from domain.holdings import Holding
 from domain.registries import RegistryInfo
 from domain.serials import SerialBlock
-from domain.transfers import AccountRef, Transfer, TransferRequest, TransferState
+from domain.transfers import (
+    AccountRef,
+    Purpose,
+    Transfer,
+    TransferRequest,
+    TransferState,
+    require_account_id,
+)
 from domain.units import UnitStatus
 from ledger import TransferEvent
 from ledger_anchor.receipt import SettlementReceipt
 from protos.carbon.gateway.v1 import oversight_pb2, registry_pb2, transfer_pb2
+from workflows.inputs import OperatorDecision, Resolution
 
 
 def transfer_state_to_proto(state: TransferState) -> int:
@@ -31,6 +39,32 @@ def transfer_state_from_proto(value: int) -> TransferState:
     if name == "UNSPECIFIED":
         raise InvalidInput("transfer state must be specified", field="filter.states")
     return TransferState[name]
+
+
+_PURPOSE_NUMBERS: dict[Purpose, transfer_pb2.Purpose] = {
+    Purpose.UNSPECIFIED: transfer_pb2.PURPOSE_UNSPECIFIED,
+    Purpose.NDC: transfer_pb2.PURPOSE_NDC,
+    Purpose.OIMP: transfer_pb2.PURPOSE_OIMP,
+    Purpose.VOLUNTARY: transfer_pb2.PURPOSE_VOLUNTARY,
+    Purpose.OFFSET: transfer_pb2.PURPOSE_OFFSET,
+}
+_PURPOSES: dict[int, Purpose] = {int(number): purpose for purpose, number in _PURPOSE_NUMBERS.items()}
+
+
+def purpose_from_proto(value: int) -> Purpose:
+    """The request's purpose; a number the contract does not define (an open enum lets it through) is refused."""
+    found = _PURPOSES.get(value)
+    if found is None:
+        raise InvalidInput(
+            f"purpose {value} is not a Purpose: use PURPOSE_NDC, PURPOSE_OIMP, PURPOSE_VOLUNTARY, "
+            "PURPOSE_OFFSET or leave it unspecified",
+            field="purpose",
+        )
+    return found
+
+
+def purpose_to_proto(purpose: Purpose) -> transfer_pb2.Purpose:
+    return _PURPOSE_NUMBERS[purpose]
 
 
 def unit_status_to_proto(status: UnitStatus) -> int:
@@ -83,11 +117,25 @@ def holding_to_proto(holding: Holding) -> registry_pb2.Holding:
     )
 
 
-def account_from_proto(ref: transfer_pb2.AccountRef, field: str = "holder") -> AccountRef:
+def account_from_proto(ref: transfer_pb2.AccountRef, field: str) -> AccountRef:
+    """A caller's account reference; `field` is its path in the request ("source", "holder")."""
+    if not ref.registry_id:
+        raise InvalidInput(f"{field}.registry_id is required", field=f"{field}.registry_id")
+    require_account_id(ref.account_id, f"{field}.account_id")
+    return AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
+
+
+def holdings_query_from_proto(request: registry_pb2.ListHoldingsRequest) -> tuple[str, str | None]:
+    """The registry a ListHoldings asks about and the account it narrows to (None: every account)."""
     try:
-        return AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
-    except ValidationError as invalid:
-        raise InvalidInput(f"{field} needs a registry_id and an account_id", field=field) from invalid
+        catalogue.profile(request.registry_id)
+    except UnknownRegistry as unknown:
+        raise UnknownRegistry(
+            f"unknown registry {quoted(request.registry_id)}", field="registry_id"
+        ) from unknown
+    if not request.HasField("account_id"):
+        return request.registry_id, None
+    return request.registry_id, require_account_id(request.account_id, "account_id")
 
 
 def account_to_proto(ref: AccountRef) -> transfer_pb2.AccountRef:
@@ -98,13 +146,11 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
     try:
         return TransferRequest(
             transfer_id=msg.transfer_id,
-            source=AccountRef(registry_id=msg.source.registry_id, account_id=msg.source.account_id),
-            destination=AccountRef(
-                registry_id=msg.destination.registry_id, account_id=msg.destination.account_id
-            ),
+            source=account_from_proto(msg.source, "source"),
+            destination=account_from_proto(msg.destination, "destination"),
             serial=msg.serial,
             quantity=msg.quantity if msg.HasField("quantity") else None,
-            purpose=msg.purpose,
+            purpose=purpose_from_proto(msg.purpose),
         )
     except ValidationError as invalid:
         first = invalid.errors()[0]
@@ -126,7 +172,7 @@ def transfer_to_proto(transfer: Transfer, history: Sequence[TransferEvent] = ())
         destination=account_to_proto(transfer.request.destination),
         serial=transfer.request.serial,
         quantity=transfer.block.quantity,
-        purpose=transfer.request.purpose,
+        purpose=purpose_to_proto(transfer.request.purpose),
         moved_serial=serial_of(transfer.block),
     )
     msg.create_time.FromDatetime(transfer.created_at)
@@ -147,3 +193,22 @@ def receipt_from_proof(proof: oversight_pb2.SettlementProof) -> SettlementReceip
         anchor_tx_hash=proof.anchor_tx_hash,
         anchor_block_number=proof.anchor_block_number,
     )
+
+
+def operator_decision_from_proto(msg: transfer_pb2.ResolveTransferRequest) -> OperatorDecision:
+    """An operator's decision; every missing or malformed field is named."""
+    resolutions = {
+        transfer_pb2.RESOLUTION_RETRY: Resolution.RETRY,
+        transfer_pb2.RESOLUTION_RECORD_SETTLED: Resolution.RECORD_SETTLED,
+        transfer_pb2.RESOLUTION_RECORD_COMPENSATED: Resolution.RECORD_COMPENSATED,
+    }
+    resolution = resolutions.get(msg.resolution)
+    if resolution is None:
+        raise InvalidInput(
+            "resolution must be RETRY, RECORD_SETTLED or RECORD_COMPENSATED", field="resolution"
+        )
+    reason = msg.reason.strip()
+    if not reason or len(reason) > 1000:
+        raise InvalidInput("reason must say why in 1 to 1,000 characters", field="reason")
+    require_account_id(msg.operator, "operator")
+    return OperatorDecision(resolution=resolution, reason=reason, operator=msg.operator)

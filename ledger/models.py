@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     func,
     literal_column,
 )
@@ -194,6 +195,20 @@ class SettlementLogRow(Base):
     appended_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class SettlementLogSizeRow(Base):
+    """How many leaves the settlement log holds, in one row: the next leaf's index.
+
+    An appender bumps it in its settling transaction, so numbering a leaf costs one
+    row update instead of counting the log, and on PostgreSQL the row lock is what
+    queues concurrent appenders.
+    """
+
+    __tablename__ = "settlement_log_size"
+
+    singleton: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
 class AnchorRow(Base):
     """One tree head committed to the chain: sent first, final after enough confirmations."""
 
@@ -208,6 +223,39 @@ class AnchorRow(Base):
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     final_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AnchorTransactionRow(Base):
+    """One signed anchor transaction, stored before it is sent: the anchoring journal.
+
+    A tree head gets a new attempt only when the previous one can no longer land
+    (dropped, reverted, or stuck and replaced at the same nonce with a higher fee);
+    `status` follows what the chain did with it. The raw bytes never change.
+    """
+
+    __tablename__ = "anchor_transactions"
+
+    tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    contract_address: Mapped[str] = mapped_column(String(42))
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    attempt: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(66))
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    max_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
+    max_priority_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
+    raw_tx: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(STATE)
+    status_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "chain_id", "contract_address", "tree_size", "attempt", name="uq_anchor_transactions_attempt"
+        ),
+        Index("ix_anchor_transactions_sender_nonce", "chain_id", "sender", "nonce"),
+    )
 
 
 # The double-counting facts (compliance_rules.facts). Ranged rows keep the same pair as above:

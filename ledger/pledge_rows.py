@@ -1,7 +1,9 @@
 """Pledges as rows: units pledged to a lender stay locked until the lender releases them.
 
 A released pledge keeps its row (with `released_at`) as the record of the loan;
-only unreleased ones are facts for DC-STATUS.
+only unreleased ones are facts for DC-STATUS. A pledge and a reservation never
+share serials: each refuses the other in the transaction that writes it, under
+the serial space's hold lock (`serial_index.serialise_holds`).
 """
 
 from __future__ import annotations
@@ -12,18 +14,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance_rules.facts import Pledge
-from domain.errors import NotFound
+from domain.errors import DoubleCountingConflict, NotFound, PreconditionFailed
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef
-from ledger import serial_spans
-from ledger.models import PledgeRow
+from ledger import serial_index, serial_spans
+from ledger.models import PledgeRow, ReservationRow
 from ledger.record_once import record_once
 
 
 def record_pledge(session: Session, pledge: Pledge, at: datetime) -> bool:
-    """Store the pledge once; a retry (even after its release) changes nothing."""
+    """Store the pledge once; a retry (even after its release) changes nothing.
+
+    A new pledge is refused while a transfer in flight reserves any of its serials.
+    """
+    serial_index.serialise_holds(session, pledge.block.serial_space)
     row = session.get(PledgeRow, pledge.pledge_id)
     stored = None if row is None else pledge_from_row(row)
+    if stored is None:
+        _refuse_reserved(session, pledge)
     added = record_once(session, stored, pledge, lambda p: _pledge_row(p, at), f"pledge {pledge.pledge_id}")
     if added:
         serial_spans.widen(session, PledgeRow, pledge.block)
@@ -41,6 +49,30 @@ def release_pledge(session: Session, pledge_id: str, at: datetime) -> bool:
         return False
     row.released_at = at
     return True
+
+
+def refuse_pledged(session: Session, block: SerialBlock) -> None:
+    """DC-STATUS when an unreleased pledge covers any of these serials (the caller holds the hold lock)."""
+    for pledge in pledges_overlapping(session, block):
+        shared = serial_index.describe(
+            block.serial_space, max(block.start, pledge.block.start), min(block.end, pledge.block.end)
+        )
+        raise DoubleCountingConflict(
+            f"{shared} are pledged to {pledge.lender} under pledge {pledge.pledge_id} "
+            f"by registry {pledge.holder.registry_id} account {pledge.holder.account_id}",
+            code="DC-STATUS",
+        )
+
+
+def _refuse_reserved(session: Session, pledge: Pledge) -> None:
+    for row in serial_index.overlapping(session, ReservationRow, pledge.block):
+        shared = serial_index.describe(
+            pledge.block.serial_space, max(row.start, pledge.block.start), min(row.end, pledge.block.end)
+        )
+        raise PreconditionFailed(
+            f"pledge {pledge.pledge_id}: {shared} are reserved by transfer {row.transfer_id}, "
+            "which is in flight; pledge them once it has settled or been released"
+        )
 
 
 def pledges_overlapping(session: Session, block: SerialBlock) -> list[Pledge]:

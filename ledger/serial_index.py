@@ -5,7 +5,8 @@ transfer in flight) and `serial_locations` (where settled serials live now).
 Neither ever holds two overlapping ranges of one serial space; PostgreSQL
 enforces that with exclusion constraints, SQLite by running every write in a
 `BEGIN IMMEDIATE` transaction, one writer at a time. Settlements of one
-serial space also run one at a time on PostgreSQL (see `_serialise_settlements`).
+serial space also run one at a time on PostgreSQL (see `_serialise_settlements`),
+and so do its reservations and pledges (see `serialise_holds`).
 
 Because rows of one serial space never overlap, the rows overlapping a range
 are the last row starting before it plus the rows starting inside it: two
@@ -32,6 +33,10 @@ Ranged = TypeVar("Ranged", ReservationRow, LocationRow)
 # A reservation loses to an overlapping one that then rolls back at most this
 # often in a row before the caller is asked to try again.
 CLAIM_ATTEMPTS = 5
+
+# Seeds of `hashtextextended`, so the two per-space locks below are different locks.
+_SETTLEMENT_LOCK_SEED = 0
+_HOLD_LOCK_SEED = 0x484F4C44  # "HOLD"
 
 
 def overlapping(
@@ -153,9 +158,26 @@ def _serialise_settlements(session: Session, serial_space: str) -> None:
     first wrote; a lock on the space avoids that without retries. SQLite
     already runs one writer at a time.
     """
+    _lock_space(session, serial_space, _SETTLEMENT_LOCK_SEED)
+
+
+def serialise_holds(session: Session, serial_space: str) -> None:
+    """On PostgreSQL, decide one serial space's reservations and pledges one at a time.
+
+    A reservation checks for pledges and a pledge for reservations; under READ
+    COMMITTED two such transactions could each miss the other's uncommitted
+    insert and both commit. Both take this lock before checking, so the second
+    sees the first. SQLite already runs one writer at a time.
+    """
+    _lock_space(session, serial_space, _HOLD_LOCK_SEED)
+
+
+def _lock_space(session: Session, serial_space: str, seed: int) -> None:
+    """A transaction-scoped PostgreSQL advisory lock on (serial space, purpose); nothing on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:space, 0))"), {"space": serial_space}
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:space, :seed))"),
+            {"space": serial_space, "seed": seed},
         )
 
 

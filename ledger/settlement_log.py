@@ -1,8 +1,13 @@
-"""The append-only settlement log and the anchored tree heads, as rows.
+"""The append-only settlement log, the anchored tree heads, and the journal of anchor transactions, as rows.
 
 The log's leaves are opaque bytes here: `ledger_anchor` defines their encoding and
 hashes them; the ledger's job is to number them densely in settlement order, in
-the same transaction that settles the transfer, and never to change them.
+the same transaction that settles the transfer, and never to change them. The
+next number comes from a one-row counter, so appending never counts the log.
+
+The journal holds every signed anchor transaction before it is sent. It is
+`ledger_anchor.journal.AnchorJournal` in plain types (the ledger does not
+import `ledger_anchor`); `workflows.anchor_activities` joins the two.
 """
 
 from __future__ import annotations
@@ -10,15 +15,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from domain.errors import AlreadyExists, NotFound
 from domain.transfers import TransferState
 from ledger import transfer_rows
-from ledger.models import AnchorRow, SettlementLogRow, TransferRow
+from ledger.models import AnchorRow, AnchorTransactionRow, SettlementLogRow, SettlementLogSizeRow, TransferRow
 
-# Any constant works: it names the one lock PostgreSQL appenders queue on.
-_APPEND_LOCK = 0x5E771E
+_SIZE_ROW = 1
 
 
 class LogEntry(BaseModel):
@@ -45,22 +50,55 @@ class AnchorEntry(BaseModel):
     final_at: datetime | None = None
 
 
+class AnchorAttempt(BaseModel):
+    """One signed anchor transaction as journaled: which head, which nonce and fees, what became of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain_id: int
+    contract_address: str
+    sender: str
+    size: int  # the tree size it anchors
+    root: str
+    attempt: int  # 0 for a head's first transaction, then one more per re-signing
+    nonce: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    raw_tx: str  # 0x-prefixed hex of the signed bytes
+    tx_hash: str
+    signed_at: datetime
+    status: str
+    status_at: datetime | None = None
+
+
 def append(session: Session, transfer_id: str, leaf: bytes, at: datetime) -> int:
-    """Give the transfer the next leaf index (once: a retry finds its own leaf)."""
+    """Give the transfer the next leaf index (once: a retry finds its own leaf).
+
+    The counter's UPDATE takes its row lock until commit, so on PostgreSQL
+    appenders queue there and each reads the number the previous one left; a
+    rollback gives the number back with the leaf, so the log stays dense.
+    """
     existing = session.scalar(
         select(SettlementLogRow.leaf_index).where(SettlementLogRow.transfer_id == transfer_id)
     )
     if existing is not None:
         return existing
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
-    size = session.scalar(select(func.count()).select_from(SettlementLogRow)) or 0
-    session.add(SettlementLogRow(leaf_index=size, transfer_id=transfer_id, leaf=leaf, appended_at=at))
-    return size
+    taken = session.execute(
+        update(SettlementLogSizeRow)
+        .where(SettlementLogSizeRow.singleton == _SIZE_ROW)
+        .values(size=SettlementLogSizeRow.size + 1)
+        .returning(SettlementLogSizeRow.size)
+    ).scalar_one()
+    index = int(taken) - 1
+    session.add(SettlementLogRow(leaf_index=index, transfer_id=transfer_id, leaf=leaf, appended_at=at))
+    return index
 
 
 def size(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(SettlementLogRow)) or 0
+    return int(
+        session.scalar(select(SettlementLogSizeRow.size).where(SettlementLogSizeRow.singleton == _SIZE_ROW))
+        or 0
+    )
 
 
 def leaves(session: Session, upto: int | None) -> list[bytes]:
@@ -88,12 +126,19 @@ def record_anchor(session: Session, anchor: AnchorEntry) -> AnchorEntry:
     return _anchor(row)
 
 
-def finalise_anchor(session: Session, tree_size: int, block_number: int, at: datetime) -> list[str]:
-    """Mark a head final and move every settled transfer it covers to ANCHORED; returns their ids."""
+def finalise_anchor(
+    session: Session, tree_size: int, block_number: int, at: datetime, tx_hash: str | None = None
+) -> list[str]:
+    """Mark a head final (by `tx_hash` when given) and move every settled transfer it covers to ANCHORED.
+
+    Returns their ids.
+    """
     row = session.get(AnchorRow, tree_size)
     if row is None:
         raise LookupError(f"no anchor of tree size {tree_size}")
     row.final, row.block_number, row.final_at = True, block_number, row.final_at or at
+    if tx_hash is not None:
+        row.tx_hash = tx_hash
     covered = select(SettlementLogRow.transfer_id).where(SettlementLogRow.leaf_index < tree_size)
     rows = session.scalars(
         select(TransferRow)
@@ -103,6 +148,79 @@ def finalise_anchor(session: Session, tree_size: int, block_number: int, at: dat
     for transfer in rows:
         transfer_rows.move(session, transfer, TransferState.ANCHORED, at, ())
     return [t.transfer_id for t in rows]
+
+
+def journal_attempt(session: Session, attempt: AnchorAttempt) -> AnchorAttempt:
+    """Journal a signed transaction before it is sent, and make its head an unfinished anchor.
+
+    Both in one transaction, so a head whose bytes may be on their way is always
+    one the next anchoring run finishes first. Once per (head, attempt number):
+    a retry, or a concurrent signer that lost, gets the stored attempt back.
+    """
+    stored = session.scalars(
+        select(AnchorTransactionRow).where(
+            AnchorTransactionRow.chain_id == attempt.chain_id,
+            AnchorTransactionRow.contract_address == attempt.contract_address,
+            AnchorTransactionRow.tree_size == attempt.size,
+            AnchorTransactionRow.attempt == attempt.attempt,
+        )
+    ).one_or_none()
+    if stored is not None:
+        return _attempt(stored)
+    head = session.get(AnchorRow, attempt.size, with_for_update=True)
+    if head is None:
+        session.add(
+            AnchorRow(
+                tree_size=attempt.size,
+                root=attempt.root,
+                chain_id=attempt.chain_id,
+                contract_address=attempt.contract_address,
+                tx_hash=attempt.tx_hash,
+                final=False,
+                sent_at=attempt.signed_at,
+            )
+        )
+    elif head.root.lower() != attempt.root.lower():
+        raise AlreadyExists(f"tree size {attempt.size} is already anchored with root {head.root}")
+    elif not head.final:
+        head.tx_hash = attempt.tx_hash  # the newest attempt is the one expected to land
+    row = _attempt_row(attempt)
+    session.add(row)
+    session.flush()
+    return _attempt(row)
+
+
+def attempts_for(session: Session, chain_id: int, contract_address: str, size: int) -> list[AnchorAttempt]:
+    """Every transaction journaled for one head, oldest first."""
+    query = (
+        select(AnchorTransactionRow)
+        .where(
+            AnchorTransactionRow.chain_id == chain_id,
+            AnchorTransactionRow.contract_address == contract_address,
+            AnchorTransactionRow.tree_size == size,
+        )
+        .order_by(AnchorTransactionRow.attempt)
+    )
+    return [_attempt(row) for row in session.scalars(query)]
+
+
+def mark_attempt(session: Session, tx_hash: str, status: str, at: datetime) -> None:
+    """Record what became of a journaled transaction; the same status again is a no-op."""
+    row = session.get(AnchorTransactionRow, tx_hash)
+    if row is None:
+        raise NotFound(f"no anchor transaction {tx_hash} in the journal")
+    if row.status != status:
+        row.status, row.status_at = status, at
+
+
+def next_nonce(session: Session, chain_id: int, sender: str) -> int:
+    """One past the highest nonce `sender` journaled on `chain_id` (0 when none)."""
+    highest = session.scalar(
+        select(func.max(AnchorTransactionRow.nonce)).where(
+            AnchorTransactionRow.chain_id == chain_id, AnchorTransactionRow.sender == sender
+        )
+    )
+    return 0 if highest is None else int(highest) + 1
 
 
 def anchors(session: Session) -> list[AnchorEntry]:
@@ -127,4 +245,42 @@ def _anchor(row: AnchorRow) -> AnchorEntry:
         final=row.final,
         sent_at=row.sent_at,
         final_at=row.final_at,
+    )
+
+
+def _attempt_row(attempt: AnchorAttempt) -> AnchorTransactionRow:
+    return AnchorTransactionRow(
+        tx_hash=attempt.tx_hash,
+        chain_id=attempt.chain_id,
+        contract_address=attempt.contract_address,
+        tree_size=attempt.size,
+        attempt=attempt.attempt,
+        root=attempt.root,
+        sender=attempt.sender,
+        nonce=attempt.nonce,
+        max_fee_per_gas=attempt.max_fee_per_gas,
+        max_priority_fee_per_gas=attempt.max_priority_fee_per_gas,
+        raw_tx=bytes.fromhex(attempt.raw_tx.removeprefix("0x")),
+        signed_at=attempt.signed_at,
+        status=attempt.status,
+        status_at=attempt.status_at or attempt.signed_at,
+    )
+
+
+def _attempt(row: AnchorTransactionRow) -> AnchorAttempt:
+    return AnchorAttempt(
+        chain_id=row.chain_id,
+        contract_address=row.contract_address,
+        sender=row.sender,
+        size=row.tree_size,
+        root=row.root,
+        attempt=row.attempt,
+        nonce=row.nonce,
+        max_fee_per_gas=row.max_fee_per_gas,
+        max_priority_fee_per_gas=row.max_priority_fee_per_gas,
+        raw_tx="0x" + row.raw_tx.hex(),
+        tx_hash=row.tx_hash,
+        signed_at=row.signed_at,
+        status=row.status,
+        status_at=row.status_at,
     )

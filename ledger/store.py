@@ -45,7 +45,7 @@ from ledger.article6_rows import AdjustmentStep
 from ledger.database import open_engine, upgrade_to_head, writer
 from ledger.double_counting_facts import LedgerFacts
 from ledger.models import ReservationRow, TransferRow
-from ledger.settlement_log import AnchorEntry, LogEntry
+from ledger.settlement_log import AnchorAttempt, AnchorEntry, LogEntry
 from ledger.transfer_rows import TransferEvent
 
 T = TypeVar("T")
@@ -164,10 +164,12 @@ class Ledger:
     # The serial-block index
 
     def reserve(self, transfer_id: str, block: SerialBlock, source: AccountRef) -> None:
-        """Hold `block` for the transfer, or raise DoubleCountingConflict (DC-USE) naming who has it.
+        """Hold `block` for the transfer, or raise DoubleCountingConflict naming who has it.
 
-        Refused when another transfer's reservation overlaps the block, or when a
-        settled transfer moved any of its serials out of `source`.
+        Refused (DC-USE) when another transfer's reservation overlaps the block, or
+        when a settled transfer moved any of its serials out of `source`; refused
+        (DC-STATUS) when an unreleased pledge covers any of its serials. All checked
+        in the transaction that reserves.
         """
         _retrying(lambda: self._reserve_once(transfer_id, block, source))
 
@@ -182,6 +184,10 @@ class Ledger:
             if existing is not None:
                 serial_index.refuse_other_block(existing, block)
                 return
+            # Pledges and reservations of one serial space are decided one at a time (see
+            # `serial_index.serialise_holds`), so a pledge committing meanwhile cannot slip by.
+            serial_index.serialise_holds(session, block.serial_space)
+            pledge_rows.refuse_pledged(session, block)
             serial_index.claim(session, transfer_id, block, source)
             # Checked after our reservation is in: on PostgreSQL, a settlement of these
             # serials that was committing meanwhile is now visible.
@@ -247,10 +253,33 @@ class Ledger:
         with self._writing.begin() as session:
             return settlement_log.record_anchor(session, anchor)
 
-    def finalise_anchor(self, tree_size: int, block_number: int, at: datetime) -> builtins.list[str]:
-        """Mark the head final; the settled transfers it covers become ANCHORED (returned)."""
+    def finalise_anchor(
+        self, tree_size: int, block_number: int, at: datetime, tx_hash: str | None = None
+    ) -> builtins.list[str]:
+        """Mark the head final (landed by `tx_hash`); the settled transfers it covers become ANCHORED."""
         with self._writing.begin() as session:
-            return settlement_log.finalise_anchor(session, tree_size, block_number, at)
+            return settlement_log.finalise_anchor(session, tree_size, block_number, at, tx_hash)
+
+    # The journal of signed anchor transactions (ledger_anchor.journal.AnchorJournal, in plain types)
+
+    def journal_anchor_attempt(self, attempt: AnchorAttempt) -> AnchorAttempt:
+        """Store a signed anchor transaction before it is sent; its head becomes an unfinished anchor."""
+        return self._write(lambda session: settlement_log.journal_attempt(session, attempt))
+
+    def anchor_attempts(
+        self, chain_id: int, contract_address: str, tree_size: int
+    ) -> builtins.list[AnchorAttempt]:
+        """The head's journaled transactions, oldest first."""
+        with self._reading.begin() as session:
+            return settlement_log.attempts_for(session, chain_id, contract_address, tree_size)
+
+    def mark_anchor_attempt(self, tx_hash: str, status: str, at: datetime) -> None:
+        with self._writing.begin() as session:
+            settlement_log.mark_attempt(session, tx_hash, status, at)
+
+    def next_anchor_nonce(self, chain_id: int, sender: str) -> int:
+        with self._reading.begin() as session:
+            return settlement_log.next_nonce(session, chain_id, sender)
 
     def anchors(self) -> builtins.list[AnchorEntry]:
         with self._reading.begin() as session:
@@ -322,7 +351,11 @@ class Ledger:
             return article6_rows.every_first_transfer(session)
 
     def record_pledge(self, pledge: Pledge, at: datetime) -> bool:
-        """Lock units for a lender; once per pledge id, even after it was released."""
+        """Lock units for a lender; once per pledge id, even after it was released.
+
+        Refused (PreconditionFailed naming the transfer) while a transfer in flight
+        reserves any of the pledged serials.
+        """
         return self._write(lambda session: pledge_rows.record_pledge(session, pledge, at))
 
     def release_pledge(self, pledge_id: str, at: datetime) -> bool:

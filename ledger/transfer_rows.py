@@ -17,6 +17,7 @@ from domain.errors import NotFound
 from domain.serials import SerialBlock
 from domain.transfers import (
     AccountRef,
+    Purpose,
     Reason,
     Transfer,
     TransferRequest,
@@ -46,7 +47,7 @@ def to_row(transfer: Transfer) -> TransferRow:
         destination_account_id=request.destination.account_id,
         serial=request.serial,
         quantity=request.quantity,
-        purpose=request.purpose,
+        purpose=request.purpose.value,
         block=block.model_dump(mode="json"),
         serial_space=block.serial_space,
         start=block.start,
@@ -59,16 +60,36 @@ def to_row(transfer: Transfer) -> TransferRow:
     )
 
 
+def stored_purpose(text: str) -> Purpose:
+    """The purpose a stored row holds.
+
+    Rows written before the purpose became an enum hold the client's free text.
+    They must still load, and as what the checks judged them when they ran:
+    the old reader matched a purpose's value ignoring case and surrounding
+    whitespace, and took anything else (look-alikes such as "NDC" with a
+    zero-width space, "N.D.C.", or prose) for no declared purpose.
+    """
+    try:
+        return Purpose(text)
+    except ValueError:
+        by_value = {p.value.lower(): p for p in Purpose}
+        return by_value.get(text.strip().lower(), Purpose.UNSPECIFIED)
+
+
 def from_row(row: TransferRow) -> Transfer:
-    request = TransferRequest(
+    # Built without validation: a stored request was judged by the rules of its day, and ids
+    # refused today (a look-alike account, a trailing newline) must not make its row unreadable.
+    request = TransferRequest.model_construct(
         transfer_id=row.transfer_id,
-        source=AccountRef(registry_id=row.source_registry_id, account_id=row.source_account_id),
-        destination=AccountRef(
+        source=AccountRef.model_construct(
+            registry_id=row.source_registry_id, account_id=row.source_account_id
+        ),
+        destination=AccountRef.model_construct(
             registry_id=row.destination_registry_id, account_id=row.destination_account_id
         ),
         serial=row.serial,
         quantity=row.quantity,
-        purpose=row.purpose,
+        purpose=stored_purpose(row.purpose),
     )
     return Transfer(
         request=request,
@@ -104,11 +125,20 @@ def locked(session: Session, transfer_id: str) -> TransferRow:
 def move(
     session: Session, row: TransferRow, new: TransferState, at: datetime, reasons: tuple[Reason, ...]
 ) -> bool:
-    """Move a locked transfer to `new`; False when it already stands there (a retry)."""
+    """Move a locked transfer to `new`; False when it already stands there (a retry).
+
+    A flagged transfer is the exception: each new reason it stays NEEDS_INTERVENTION for
+    (an operator's retry, the retry failing again) is an event of its own, so the audit
+    trail shows every decision; the same reasons again are a retry and change nothing.
+    """
     current = TransferState(row.state)
     if new is current:
-        return False
-    check_transition(current, new)
+        if new is not TransferState.NEEDS_INTERVENTION or not reasons:
+            return False
+        if _last_event_reasons(session, row.transfer_id) == _reasons_json(reasons):
+            return False
+    else:
+        check_transition(current, new)
     row.state = new.value
     row.updated_at = at
     row.reasons = [*row.reasons, *_reasons_json(reasons)]
@@ -116,6 +146,15 @@ def move(
         row.settled_at = at
     append_event(session, row.transfer_id, new, at, reasons)
     return True
+
+
+def _last_event_reasons(session: Session, transfer_id: str) -> list[dict[str, str]] | None:
+    return session.scalars(
+        select(TransferEventRow.reasons)
+        .where(TransferEventRow.transfer_id == transfer_id)
+        .order_by(TransferEventRow.seq.desc())
+        .limit(1)
+    ).one_or_none()
 
 
 def append_event(

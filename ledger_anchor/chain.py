@@ -5,6 +5,8 @@ it stores, persists the bytes, then sends them; a retry re-sends the same bytes,
 so a node can at worst refuse a duplicate and never anchor twice. An anchor is
 final only after N confirmations, and confirmations re-check that the block
 holding the transaction is still the canonical block at that height.
+`tx_status` tells a caller when its bytes will never land (the node forgot them,
+or they reverted) and `replacement_fees` what a same-nonce replacement must pay.
 
 The gateway's key comes from a file or an environment variable and lives only
 inside `GatewaySigner`, which never prints, logs or reprs it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,8 @@ KEY_ENV_VAR = "CARBON_GATEWAY_ANCHOR_KEY"
 DEPLOY_GAS = 600_000
 ANCHOR_GAS = 200_000
 DEFAULT_PRIORITY_FEE = 10**9
+# A same-nonce replacement must raise both fee caps: geth asks 10%, other clients 12.5%; pay 12.5%.
+REPLACEMENT_BUMP = (9, 8)
 
 
 class ChainError(GatewayError):
@@ -74,6 +79,23 @@ class TxFees(BaseModel):
 
     max_fee_per_gas: int
     max_priority_fee_per_gas: int
+
+
+class TxState(StrEnum):
+    """What the node says about a transaction."""
+
+    UNKNOWN = "unknown"  # not known: never sent, dropped from the pool, or its block reorganised away
+    PENDING = "pending"  # known, in no canonical block yet
+    MINED = "mined"  # in a canonical block, and it succeeded
+    REVERTED = "reverted"  # in a canonical block, and it failed: its nonce is spent
+
+
+class TxStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    state: TxState
+    block_number: int | None = None
+    confirmations: int = 0  # blocks on top of (and including) its block, when mined or reverted
 
 
 class GatewaySigner:
@@ -150,6 +172,22 @@ def current_fees(w3: Web3) -> TxFees:
     return TxFees(max_fee_per_gas=2 * base + tip, max_priority_fee_per_gas=tip)
 
 
+def replacement_fees(previous: TxFees, current: TxFees) -> TxFees:
+    """Fees for a transaction replacing `previous` at the same nonce.
+
+    Nodes accept a replacement only when both caps rise by their price bump
+    (12.5% covers every client's rule); it must also pay what the chain asks now.
+    """
+    tip = max(_bumped(previous.max_priority_fee_per_gas), current.max_priority_fee_per_gas)
+    cap = max(_bumped(previous.max_fee_per_gas), current.max_fee_per_gas, tip)
+    return TxFees(max_fee_per_gas=cap, max_priority_fee_per_gas=tip)
+
+
+def _bumped(fee: int) -> int:
+    numerator, denominator = REPLACEMENT_BUMP
+    return max(-(-fee * numerator // denominator), fee + 1)
+
+
 def _envelope(w3: Web3, nonce: int, gas: int, fees: TxFees | None) -> dict[str, Any]:
     fees = fees or current_fees(w3)
     return {
@@ -182,12 +220,13 @@ def build_signed_anchor_tx(
     nonce: int,
     *,
     fees: TxFees | None = None,
+    gas: int = ANCHOR_GAS,
 ) -> bytes:
     """Signed bytes calling `anchor(size, root)`; persist them before sending, re-send them on retry."""
     if len(root) != 32:
         raise ChainError(f"a tree root is 32 bytes, not {len(root)}")
     data = anchor_contract(w3, contract_address).encode_abi("anchor", args=[size, root])
-    tx = _envelope(w3, nonce, ANCHOR_GAS, fees)
+    tx = _envelope(w3, nonce, gas, fees)
     tx |= {"to": Web3.to_checksum_address(contract_address), "data": data}
     return signer.sign(tx)
 
@@ -246,17 +285,29 @@ def confirmations(w3: Web3, tx_hash: str) -> int:
     Zero when the transaction is unknown, reverted, or its block is no longer the
     canonical block at that height (a reorganisation dropped it).
     """
+    status = tx_status(w3, tx_hash)
+    return status.confirmations if status.state is TxState.MINED else 0
+
+
+def tx_status(w3: Web3, tx_hash: str) -> TxStatus:
+    """Where `tx_hash` stands, re-checking that its block is still the canonical one at its height."""
     try:
         receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
     except TransactionNotFound:
-        return 0
-    if receipt is None or receipt["status"] != 1 or receipt["blockNumber"] is None:
-        return 0
-    number = int(receipt["blockNumber"])
-    canonical = w3.eth.get_block(number)
-    if bytes(canonical["hash"]) != bytes(receipt["blockHash"]):
-        return 0
-    return int(w3.eth.block_number) - number + 1
+        receipt = None
+    if receipt is not None and receipt["blockNumber"] is not None:
+        number = int(receipt["blockNumber"])
+        canonical = w3.eth.get_block(number)
+        if bytes(canonical["hash"]) == bytes(receipt["blockHash"]):
+            state = TxState.MINED if receipt["status"] == 1 else TxState.REVERTED
+            depth = int(w3.eth.block_number) - number + 1
+            return TxStatus(state=state, block_number=number, confirmations=depth)
+    return TxStatus(state=TxState.PENDING if _node_has(w3, tx_hash) else TxState.UNKNOWN)
+
+
+def mined_nonce(w3: Web3, address: str) -> int:
+    """How many of `address`'s transactions are in blocks: any nonce below it is spent."""
+    return int(w3.eth.get_transaction_count(Web3.to_checksum_address(address), "latest"))
 
 
 def _node_has(w3: Web3, tx_hash: str) -> bool:

@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from adapters.base import RegistryAdapter
-from adapters.evidence import EvidenceReader
+from adapters.evidence import EvidenceReader, EvidenceRefused
 from compliance_rules import evaluate
 from compliance_rules.claims import first_transfer_for
-from domain.errors import DoubleCountingConflict, RegistryRefused
+from domain.errors import DoubleCountingConflict, RegistryRefused, RegistryUnavailable
 from domain.holdings import Holding
 from domain.transfers import Reason, Transfer, TransferState
 from domain.units import UnitStatus
@@ -30,8 +30,13 @@ from workflows.proposals import proposal_for
 
 def rejection(reasons: list[Reason]) -> ApplicationError:
     message = "; ".join(f"{r.code}: {r.message}" for r in reasons)
+    # Benign: a refusal is the saga working as meant, logged without a traceback.
     return ApplicationError(
-        message, [r.model_dump() for r in reasons], type=REJECTED_ERROR, non_retryable=True
+        message,
+        [r.model_dump() for r in reasons],
+        type=REJECTED_ERROR,
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,
     )
 
 
@@ -108,17 +113,24 @@ class TransferActivities:
     async def find_evidence(self, step: StepInput) -> bool:
         """Look for the holder's immobilisation naming this transfer; record it when found.
 
-        False keeps the workflow waiting; evidence naming another transfer, covering
-        other serials or retiring the units is a final refusal.
+        False keeps the workflow waiting (also while the public API is out or answers
+        in a shape we cannot read); evidence naming another transfer, covering other
+        serials or retiring the units is a final refusal.
         """
         t = step.transfer
         reader = self._evidence_readers[t.request.source.registry_id]
         try:
             evidence = await reader.find(t.transfer_id, t.block)
-        except RegistryRefused as refused:
+        except EvidenceRefused as refused:
             raise rejection([Reason(code=refused.code, message=refused.message)]) from refused
+        except (RegistryRefused, RegistryUnavailable) as unreadable:
+            # An outage, a rate limit or a reply we cannot read says nothing about the units: look later.
+            activity.logger.info("evidence for %s not readable now: %s", t.transfer_id, unreadable.message)
+            return False
         if evidence is None:
             return False
+        if step.state is TransferState.COMPENSATED:
+            return True  # a late look after the deadline: the saga flags it, nothing stands locked
         recorded = Reason(
             code="IMMOBILISED-FOR-TRANSFER",
             message=f"{evidence.registry_id} shows {evidence.serial} as {evidence.registry_status} "
@@ -181,6 +193,12 @@ class TransferActivities:
     @activity.defn
     async def mark_needs_intervention(self, step: StepInput) -> None:
         await self._advance(step.transfer, TransferState.NEEDS_INTERVENTION, step.reasons)
+
+    @activity.defn
+    async def resume_at(self, step: StepInput) -> None:
+        """Record an operator's decision: the transfer stands at `step.state` again, with the reason."""
+        assert step.state is not None
+        await self._advance(step.transfer, step.state, step.reasons)
 
 
 async def _refusals_are_final(call: Awaitable[None]) -> None:

@@ -8,15 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from adapters import catalogue
-from compliance_rules import Purpose, TransferProposal
+from compliance_rules import TransferProposal
 from domain.holdings import Holding
 from domain.transfers import Transfer
-
-
-def purpose_of(text: str) -> Purpose:
-    """The request's free-text purpose as a checked purpose (NDC, OIMP, voluntary, offset), if it is one."""
-    by_value = {p.value.lower(): p for p in Purpose}
-    return by_value.get(text.strip().lower(), Purpose.UNSPECIFIED)
 
 
 def proposal_for(transfer: Transfer, source_holdings: Iterable[Holding] = ()) -> TransferProposal:
@@ -28,6 +22,6 @@ def proposal_for(transfer: Transfer, source_holdings: Iterable[Holding] = ()) ->
         source_jurisdiction=catalogue.profile(request.source.registry_id).info.jurisdiction,
         destination_jurisdiction=catalogue.profile(request.destination.registry_id).info.jurisdiction,
         block=transfer.block,
-        purpose=purpose_of(request.purpose),
+        purpose=request.purpose,
         source_holdings=tuple(h for h in source_holdings if h.block.overlaps(transfer.block)),
     )

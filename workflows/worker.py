@@ -1,9 +1,24 @@
-"""The Temporal worker that runs transfers and anchoring: one per process, any number per deployment."""
+"""The Temporal worker that runs transfers and anchoring: one per process, any number per deployment.
+
+Every worker of one deployment shares the ledger; a worker of another gateway (another
+ledger) on the same task queue would run this gateway's transfers and anchors against
+its own ledger, so each worker names its ledger in its identity and start-up refuses a
+task queue that another ledger's worker polls.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -12,28 +27,78 @@ from workflows.anchor import AnchorWorkflow
 from workflows.anchor_activities import AnchorActivities
 from workflows.transfer import TransferWorkflow
 
+_LEDGER_MARK = "/ledger-"
+# A poller seen longer ago than a long poll lasts has stopped.
+_POLLER_FRESH = timedelta(seconds=90)
+
+
+class ForeignWorker(RuntimeError):
+    """Another gateway's worker (another ledger) polls this task queue."""
+
+
+def ledger_fingerprint(ledger_url: str) -> str:
+    """A short stable name for a ledger, without the URL's secrets (host, path, password)."""
+    return hashlib.sha256(ledger_url.encode()).hexdigest()[:12]
+
+
+def worker_identity(fingerprint: str) -> str:
+    return f"{os.getpid()}@{socket.gethostname()}{_LEDGER_MARK}{fingerprint}"
+
+
+async def refuse_foreign_workers(client: Client, task_queue: str, fingerprint: str) -> None:
+    """Raise ForeignWorker when a recent poller of `task_queue` works for another ledger."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    now = datetime.now(UTC)
+    for poller in described.pollers:
+        seen = poller.last_access_time.ToDatetime(tzinfo=UTC)
+        _, _, theirs = poller.identity.partition(_LEDGER_MARK)
+        if now - seen < _POLLER_FRESH and theirs != fingerprint:
+            raise ForeignWorker(
+                f"task queue {task_queue!r} is served by another gateway's worker ({poller.identity}); "
+                "use another task_queue or stop that gateway"
+            )
+
+
+def transfer_activities(transfers: TransferActivities) -> list[Callable[..., Any]]:
+    """Every step a TransferWorkflow runs."""
+    return [
+        transfers.check,
+        transfers.reserve,
+        transfers.release_reservation,
+        transfers.lock_source,
+        transfers.find_evidence,
+        transfers.unlock_source,
+        transfers.credit_destination,
+        transfers.uncredit_destination,
+        transfers.finalise_source,
+        transfers.settle,
+        transfers.mark_rejected,
+        transfers.mark_compensated,
+        transfers.mark_needs_intervention,
+        transfers.resume_at,
+    ]
+
 
 def gateway_worker(
-    client: Client, task_queue: str, transfers: TransferActivities, anchoring: AnchorActivities
+    client: Client,
+    task_queue: str,
+    transfers: TransferActivities,
+    anchoring: AnchorActivities,
+    fingerprint: str,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
+        identity=worker_identity(fingerprint),
         workflows=[TransferWorkflow, AnchorWorkflow],
         activities=[
-            transfers.check,
-            transfers.reserve,
-            transfers.release_reservation,
-            transfers.lock_source,
-            transfers.find_evidence,
-            transfers.unlock_source,
-            transfers.credit_destination,
-            transfers.uncredit_destination,
-            transfers.finalise_source,
-            transfers.settle,
-            transfers.mark_rejected,
-            transfers.mark_compensated,
-            transfers.mark_needs_intervention,
+            *transfer_activities(transfers),
             anchoring.next_head,
             anchoring.send,
             anchoring.confirm,

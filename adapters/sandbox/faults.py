@@ -16,11 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class RegistryCall(StrEnum):
     """The registry endpoints a plan can aim at (the server's route names).
 
+    `account` is the account lookup the gateway makes before it accepts a transfer.
     The last three are the public read APIs of the evidence-based registries
     (`adapters.sandbox.public_api`), which the evidence readers poll.
     """
 
     HOLDINGS = "holdings"
+    ACCOUNT = "account"
     LOCK = "lock"
     RELEASE = "release"
     FINALISE = "finalise"

@@ -28,6 +28,8 @@ class RefusalCode(StrEnum):
     NOT_EVIDENCE_BASED = "NOT-EVIDENCE-BASED"
     NOT_IMMOBILISED = "NOT-IMMOBILISED"
     PAGE_SIZE_TOO_LARGE = "PAGE-SIZE-TOO-LARGE"
+    ACCOUNT_UNKNOWN = "ACCOUNT-UNKNOWN"
+    ACCOUNT_BLOCKED = "ACCOUNT-BLOCKED"
 
 
 MEANING: dict[RefusalCode, str] = {
@@ -48,6 +50,8 @@ MEANING: dict[RefusalCode, str] = {
     RefusalCode.NOT_EVIDENCE_BASED: "holder actions exist only in registries the gateway cannot write to",
     RefusalCode.NOT_IMMOBILISED: "the account has no immobilisation of exactly that block to release",
     RefusalCode.PAGE_SIZE_TOO_LARGE: "the public API refuses pages larger than it serves",
+    RefusalCode.ACCOUNT_UNKNOWN: "the acquiring account was never opened in this registry",
+    RefusalCode.ACCOUNT_BLOCKED: "the account is blocked: the registry lets no units into or out of it",
 }
 
 HTTP_STATUS: dict[RefusalCode, int] = {

@@ -1,18 +1,20 @@
 """What one sandbox registry does to its book of holdings on each operation.
 
-The rules a real registry would apply: a lock takes units out of exactly one
-held block, a release puts them back (merged with their held neighbours), a
-finalise exports them, a credit never lets the same serials be live twice, a
-reversed credit leaves no trace in the live totals. Each key's fate is recorded,
-so a late lock or credit arriving after its compensation is refused rather than
-stranding units.
+The rules a real registry would apply: units go only into an account that was
+opened and is not blocked, and never out of a blocked one; a lock takes units
+out of exactly one held block, a release puts them back (merged with their held
+neighbours), a finalise exports them, a credit never lets the same serials be
+live twice, a reversed credit leaves no trace in the live totals. Each key's fate
+is recorded, so a late lock or credit arriving after its compensation is refused
+rather than stranding units. Compensations (release, reverse) are never refused
+for a blocked account: they put things back as they were.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from adapters.base import RegistryProfile
+from adapters.base import AccountState, RegistryProfile
 from adapters.sandbox.refusals import Refusal, RefusalCode
 from adapters.sandbox.store import HoldingRow, KeyRecord, StoreTx
 from adapters.sandbox.wire import KeyState, Operation, OperationResult
@@ -72,8 +74,16 @@ class SandboxRegistry:
             block.programme in self.profile.accepted_programmes
         )
 
+    def account_state(self, tx: StoreTx, account_id: str) -> AccountState:
+        return tx.account_state(self.registry_id, account_id)
+
+    def set_account(self, tx: StoreTx, account_id: str, state: AccountState) -> None:
+        """Open or block an account (what the registry's operator does; the admin endpoint)."""
+        tx.put_account(self.registry_id, account_id, state)
+
     def lock(self, tx: StoreTx, key: str, account_id: str, block: SerialBlock) -> OperationResult:
         self._refuse_closed_key(tx, LOCK, key)
+        self._refuse_closed_account(tx, account_id, receiving=False)
         self.take_held(tx, account_id, block, UnitStatus.LOCKED, key)
         tx.put_key_record(KeyRecord(self.registry_id, LOCK, key, KeyState.LOCKED, account_id, block))
         return self._result(key, Operation.LOCK, KeyState.LOCKED, True, account_id, block)
@@ -138,6 +148,7 @@ class SandboxRegistry:
 
     def credit(self, tx: StoreTx, key: str, account_id: str, block: SerialBlock) -> OperationResult:
         self._refuse_closed_key(tx, CREDIT, key)
+        self._refuse_closed_account(tx, account_id, receiving=True)
         self._refuse_unplaceable(tx, block)
         self.put_held(tx, account_id, block, key)
         tx.put_key_record(KeyRecord(self.registry_id, CREDIT, key, KeyState.CREDITED, account_id, block))
@@ -163,14 +174,33 @@ class SandboxRegistry:
     def seed(
         self, tx: StoreTx, seed_key: str, account_id: str, block: SerialBlock, status: UnitStatus
     ) -> None:
-        """Insert units as given (no merging), under the same placement rules as a credit."""
+        """Insert units as given (no merging), under the same placement rules as a credit.
+
+        The holder's account is opened if it does not exist yet (a blocked one stays blocked).
+        """
         if status not in self.profile.status_words.values():
             raise Refusal(
                 RefusalCode.NO_STATUS_WORD, f"{self.registry_id} has no word for status {status.value}"
             )
         if status in LIVE_STATUSES:
             self._refuse_unplaceable(tx, block)
+        tx.open_if_absent(self.registry_id, account_id)
         tx.insert(self.registry_id, account_id, block, status, seed_key)
+
+    def _refuse_closed_account(self, tx: StoreTx, account_id: str, *, receiving: bool) -> None:
+        """Nothing moves into or out of a blocked account, and units go only into an opened one.
+
+        An account that sends units it does not hold is refused by the lock's own checks.
+        """
+        state = self.account_state(tx, account_id)
+        if state is AccountState.UNKNOWN and receiving:
+            raise Refusal(
+                RefusalCode.ACCOUNT_UNKNOWN, f"{self.registry_id} has no account {account_id!r} to credit"
+            )
+        if state is AccountState.BLOCKED:
+            raise Refusal(
+                RefusalCode.ACCOUNT_BLOCKED, f"account {account_id!r} of {self.registry_id} is blocked"
+            )
 
     def _refuse_closed_key(self, tx: StoreTx, kind: str, key: str) -> None:
         """A key already used (or compensated before it was used) never locks or credits again."""

@@ -30,6 +30,9 @@ from adapters.sandbox.refusals import Refusal, RefusalCode
 from adapters.sandbox.registry import SandboxRegistry
 from adapters.sandbox.store import SandboxStore, StoreTx
 from adapters.sandbox.wire import (
+    AccountOut,
+    AccountsRequest,
+    AccountsResponse,
     CreditRequest,
     EmptyRequest,
     ErrorBody,
@@ -195,6 +198,19 @@ async def holdings(request: web.Request) -> web.Response:
     return _json(await _in_store(request, work))
 
 
+async def account(request: web.Request) -> web.Response:
+    """Whether an account exists in the registry, and whether it is blocked."""
+    registry = request.app[SANDBOX].registry(request.match_info["registry_id"])
+    account_id = request.match_info["account_id"]
+
+    def work(store: SandboxStore) -> AccountOut:
+        with store.reading() as tx:
+            state = registry.account_state(tx, account_id)
+        return AccountOut(registry_id=registry.registry_id, account_id=account_id, state=state)
+
+    return _json(await _in_store(request, work))
+
+
 async def lock(request: web.Request) -> web.Response:
     body = await _body(request, LockRequest)
     return await _mutation(
@@ -259,6 +275,26 @@ async def seed(request: web.Request) -> web.Response:
     return _reply(await asyncio.to_thread(seed_store, request.app[SANDBOX], body))
 
 
+async def put_accounts(request: web.Request) -> web.Response:
+    """Open or block accounts, all or none; setting the state an account already has changes nothing."""
+    sandbox = request.app[SANDBOX]
+    body = await _body(request, AccountsRequest)
+    registries = [sandbox.registry(a.registry_id) for a in body.accounts]
+
+    def work(store: SandboxStore) -> AccountsResponse:
+        with store.writing() as tx:
+            for registry, wanted in zip(registries, body.accounts, strict=True):
+                registry.set_account(tx, wanted.account_id, wanted.state)
+        return AccountsResponse(
+            accounts=[
+                AccountOut(registry_id=a.registry_id, account_id=a.account_id, state=a.state)
+                for a in body.accounts
+            ]
+        )
+
+    return _json(await _in_store(request, work))
+
+
 async def totals(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
 
@@ -314,6 +350,7 @@ def create_app(profiles: Iterable[RegistryProfile], store: SandboxStore) -> web.
     app.router.add_get("/registries", list_registries)
     # Route names are the RegistryCall values a fault plan aims at.
     app.router.add_get(f"{base}/holdings", holdings, name=RegistryCall.HOLDINGS)
+    app.router.add_get(f"{base}/accounts/{{account_id}}", account, name=RegistryCall.ACCOUNT)
     app.router.add_post(f"{base}/locks", lock, name=RegistryCall.LOCK)
     app.router.add_post(f"{base}/locks/{{key}}/release", release, name=RegistryCall.RELEASE)
     app.router.add_post(f"{base}/locks/{{key}}/finalise", finalise, name=RegistryCall.FINALISE)
@@ -322,6 +359,7 @@ def create_app(profiles: Iterable[RegistryProfile], store: SandboxStore) -> web.
     HolderDesk(store, registries).add_routes(app)
     add_public_api(app, store, registries)
     app.router.add_post("/admin/seed", seed)
+    app.router.add_put("/admin/accounts", put_accounts)
     app.router.add_get("/admin/totals", totals)
     app.router.add_put("/admin/registries/{registry_id}/faults", put_faults)
     app.router.add_get("/admin/registries/{registry_id}/faults", get_faults)

@@ -1,6 +1,6 @@
 """The sandbox's own persistent state: one SQLite file holding every registry's book.
 
-A restart on the same file keeps holdings, lock and credit keys, the stored
+A restart on the same file keeps accounts, holdings, lock and credit keys, the stored
 replies that make every mutating call idempotent, and what holders did in the
 evidence-based registries (the text the gateway reads back as evidence). SQLite runs in WAL mode; all
 use of the one connection goes through one in-process lock, and writes take
@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.base import AccountState
 from adapters.sandbox.wire import KeyState, Operation
 from domain.serials import SerialBlock
 from domain.units import UnitStatus
@@ -63,6 +64,20 @@ CREATE TABLE IF NOT EXISTS holder_actions (
     reason TEXT,
     acted_at TEXT NOT NULL
 );
+"""
+
+_ACCOUNTS_TABLE = """
+CREATE TABLE accounts (
+    registry_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (registry_id, account_id)
+)
+"""
+# A file written before accounts were recorded: whoever held units there had an account.
+_ACCOUNTS_FROM_HOLDINGS = """
+INSERT INTO accounts (registry_id, account_id, state)
+    SELECT DISTINCT registry_id, account_id, 'open' FROM holdings
 """
 
 _HOLDING_COLUMNS = "row_id, registry_id, account_id, block, status, op_key"
@@ -130,6 +145,26 @@ class StoreTx:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+
+    def account_state(self, registry_id: str, account_id: str) -> AccountState:
+        row = self._db.execute(
+            "SELECT state FROM accounts WHERE registry_id = ? AND account_id = ?", (registry_id, account_id)
+        ).fetchone()
+        return AccountState.UNKNOWN if row is None else AccountState(row["state"])
+
+    def put_account(self, registry_id: str, account_id: str, state: AccountState) -> None:
+        self._db.execute(
+            "INSERT INTO accounts (registry_id, account_id, state) VALUES (?, ?, ?)"
+            " ON CONFLICT (registry_id, account_id) DO UPDATE SET state = excluded.state",
+            (registry_id, account_id, state.value),
+        )
+
+    def open_if_absent(self, registry_id: str, account_id: str) -> None:
+        """Open the account unless it exists (a blocked account stays blocked)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO accounts (registry_id, account_id, state) VALUES (?, ?, ?)",
+            (registry_id, account_id, AccountState.OPEN.value),
+        )
 
     def holdings(self, registry_id: str, account_id: str | None = None) -> list[HoldingRow]:
         sql = f"SELECT {_HOLDING_COLUMNS} FROM holdings WHERE registry_id = ?"
@@ -290,6 +325,14 @@ class SandboxStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_accounts()
+
+    def _add_accounts(self) -> None:
+        """Create the accounts table once, opening the account of everyone who already holds units."""
+        with self.writing():
+            if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'accounts'").fetchone() is None:
+                self._db.execute(_ACCOUNTS_TABLE)
+                self._db.execute(_ACCOUNTS_FROM_HOLDINGS)
 
     @contextmanager
     def writing(self) -> Iterator[StoreTx]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.base import AccountState
 from domain.serials import SerialBlock
+from domain.transfers import require_account_id
 from domain.units import UnitStatus
 
 
@@ -87,6 +89,44 @@ class ErrorBody(WireModel):
     message: str
 
 
+class AccountOut(WireModel):
+    """The answer to an account lookup: open, blocked, or unknown to the registry."""
+
+    registry_id: str
+    account_id: str
+    state: AccountState
+
+
+class AccountIn(WireModel):
+    """An account an operator opens or blocks (admin). Its id must be one the gateway would accept."""
+
+    registry_id: str
+    account_id: str
+    state: AccountState = AccountState.OPEN
+
+    @field_validator("account_id")
+    @classmethod
+    def _well_formed(cls, value: str) -> str:
+        return require_account_id(value, "account_id")
+
+    @field_validator("state")
+    @classmethod
+    def _settable(cls, value: AccountState) -> AccountState:
+        if value is AccountState.UNKNOWN:
+            raise ValueError("an account can be opened or blocked, not made unknown")
+        return value
+
+
+class AccountsRequest(WireModel):
+    """Accounts to open or block, all or none (`PUT /admin/accounts`); setting a state again is a no-op."""
+
+    accounts: list[AccountIn] = Field(min_length=1, max_length=10_000)
+
+
+class AccountsResponse(WireModel):
+    accounts: list[AccountOut]
+
+
 class SeedHolding(WireModel):
     registry_id: str
     account_id: str = Field(min_length=1)
@@ -95,7 +135,7 @@ class SeedHolding(WireModel):
 
 
 class SeedRequest(WireModel):
-    """Holdings to insert as they are; applied once per `seed_key`."""
+    """Holdings to insert as they are; applied once per `seed_key`. Opens each holder's account."""
 
     seed_key: str = Field(min_length=1, max_length=200)
     holdings: list[SeedHolding]

@@ -37,7 +37,7 @@ def transfer_request(
     serial: str,
     *,
     quantity: int | None = None,
-    purpose: str = "",
+    purpose: transfer_pb2.Purpose = transfer_pb2.PURPOSE_UNSPECIFIED,
 ) -> transfer_pb2.SubmitTransferRequest:
     msg = transfer_pb2.SubmitTransferRequest(
         transfer_id=transfer_id,

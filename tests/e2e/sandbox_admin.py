@@ -1,4 +1,4 @@
-"""The tests' handle on the sandbox registries: seed units, inject faults, read totals."""
+"""The tests' handle on the sandbox registries: open accounts, seed units, inject faults, read totals."""
 
 from __future__ import annotations
 
@@ -9,19 +9,29 @@ from typing import Any
 import httpx
 
 from adapters import catalogue
-from gateway.demo import DemoHolding, post_seed, seed_request
+from adapters.base import AccountState
+from gateway.demo import DemoHolding, open_accounts, post_seed, seed_request
 
 
 class SandboxAdmin:
     def __init__(self, url: str) -> None:
+        self._url = url
         self._http = httpx.AsyncClient(base_url=url, timeout=10)
         self.seeded: Counter[str] = Counter()  # units the test added, per unit class
         self._faulted: set[str] = set()
 
+    async def open_account(self, registry_id: str, account_id: str) -> None:
+        """Open an account, so it can receive units (a registry credits no account it never opened)."""
+        await open_accounts(self._url, [(registry_id, account_id)])
+
+    async def block_account(self, registry_id: str, account_id: str) -> None:
+        await open_accounts(self._url, [(registry_id, account_id)], AccountState.BLOCKED)
+
     async def seed(self, registry_id: str, account_id: str, serial: str, **issuance: str) -> None:
-        """Put units in an account; `issuance` may say what no serial does (gas, gwp_set)."""
+        """Put units in an account, opening it if it is new; `issuance` may say what no serial does
+        (gas, gwp_set)."""
         holding = DemoHolding(registry_id=registry_id, account_id=account_id, serial=serial, **issuance)
-        await post_seed(self._http.base_url.__str__(), seed_request([holding], f"test-{uuid.uuid4()}"))
+        await post_seed(self._url, seed_request([holding], f"test-{uuid.uuid4()}"))
         block = catalogue.parse_serial(registry_id, serial)
         self.seeded[str(block.unit_class)] += block.quantity
 

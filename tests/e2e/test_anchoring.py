@@ -28,6 +28,7 @@ ANCHORED = transfer_pb2.TRANSFER_STATE_ANCHORED
 
 async def settle(transfers, sandbox: SandboxAdmin, account: str, serial: str, transfer_id: str) -> None:
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     await transfers.SubmitTransfer(
         transfer_pb2.SubmitTransferRequest(
             transfer_id=transfer_id,

@@ -6,6 +6,8 @@ import itertools
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
 from protos.carbon.gateway.v1 import compliance_pb2_grpc, registry_pb2, transfer_pb2
@@ -14,6 +16,8 @@ from tests.e2e.sandbox_admin import SandboxAdmin
 
 pytestmark = pytest.mark.e2e
 _n = itertools.count(1)
+NDC, OFFSET = transfer_pb2.PURPOSE_NDC, transfer_pb2.PURPOSE_OFFSET
+INVALID, PRECONDITION = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION
 
 
 @pytest.fixture
@@ -32,10 +36,11 @@ async def test_a_dry_run_moves_and_stores_nothing(
 ):
     serial = f"CCER-CN-{710_000 + next(_n)}-2024-1-1-100"
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     before = await registries.ListHoldings(
         registry_pb2.ListHoldingsRequest(registry_id="cn-ccer", account_id=account)
     )
-    dry = request(f"dry-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, "offset")
+    dry = request(f"dry-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, OFFSET)
     verdict = await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=dry))
     assert verdict.allowed and not verdict.findings
     with pytest.raises(grpc.aio.AioRpcError) as missing:
@@ -57,6 +62,7 @@ async def test_a_crosswalked_project_is_refused_as_double_issuance(
     project = 720_000 + next(_n)
     serial = f"CCER-CN-{project}-2024-1-1-100"
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     csv = (
         "programme_a,project_a,programme_b,project_b,period_start,period_end,source_reference,loaded_by\n"
         f"CCER,{project},VCS,{project},2023-01-01,2024-12-31,regulator notice {project},regulator\n"
@@ -82,8 +88,9 @@ async def test_an_authorised_itmo_records_its_first_transfer_and_adjustment(
     project = 730 + next(_n)
     serial = f"CA0004-VU-CH-{project}-1-3000-2023"
     await sandbox.seed("vu-national", account, serial)
+    await sandbox.open_account("cn-ccer", f"{account}-cn")
     unauthorised = request(
-        f"itmo-no-auth-{account}", ("vu-national", account), ("cn-ccer", f"{account}-cn"), serial, "NDC"
+        f"itmo-no-auth-{account}", ("vu-national", account), ("cn-ccer", f"{account}-cn"), serial, NDC
     )
     verdict = await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=unauthorised))
     assert "DC-CLAIM" in [f.code for f in verdict.findings]
@@ -101,7 +108,7 @@ async def test_an_authorised_itmo_records_its_first_transfer_and_adjustment(
     )
     transfer_id = f"itmo-{account}"
     await transfers.SubmitTransfer(
-        request(transfer_id, ("vu-national", account), ("cn-ccer", f"{account}-cn"), serial, "NDC", 1000)
+        request(transfer_id, ("vu-national", account), ("cn-ccer", f"{account}-cn"), serial, NDC, 1000)
     )
     done = await final_state(transfers, transfer_id)
     assert done.state in SETTLED, done.reasons
@@ -148,6 +155,8 @@ async def test_lineage_follows_a_mirrored_block_across_registries(
     first = 700_000_000 + next(_n) * 10_000
     serial = f"9660-{first}-{first + 99}-VCS-VCU-261-VER-US-14-1060-01012019-31122019-0"
     await sandbox.seed("hk-core-climate", account, serial)
+    await sandbox.open_account("mo-micx", f"{account}-mo")
+    await sandbox.open_account("hk-core-climate", f"{account}-back")
     hops = [
         (("hk-core-climate", account), ("mo-micx", f"{account}-mo")),
         (("mo-micx", f"{account}-mo"), ("hk-core-climate", f"{account}-back")),
@@ -164,6 +173,7 @@ async def test_green_power_already_certified_is_refused(compliance, sandbox: San
     project = 740_000 + next(_n)
     serial = f"CCER-CN-{project}-2024-1-1-900"  # 900 credits for 900 of the plant's 1,000 MWh
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     plant = f"wind-farm-{project}"
     await compliance.RecordCreditedGeneration(
         pb.RecordCreditedGenerationRequest(
@@ -177,7 +187,7 @@ async def test_green_power_already_certified_is_refused(compliance, sandbox: San
             credited_mwh="900",
         )
     )
-    dry = request(f"green-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, "offset")
+    dry = request(f"green-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, OFFSET)
     assert (await compliance.EvaluateTransfer(pb.EvaluateTransferRequest(transfer=dry))).allowed
 
     # A green-electricity certificate over the whole year claims the same MWh again.
@@ -221,6 +231,7 @@ async def test_pledged_units_cannot_move_until_released(
 ):
     serial = f"CCER-CN-{750_000 + next(_n)}-2024-1-1-500"
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     holder = transfer_pb2.AccountRef(registry_id="cn-ccer", account_id=account)
     pledge_id = f"loan-{account}"
     pledged = await compliance.RecordPledge(
@@ -247,5 +258,55 @@ async def test_pledged_units_cannot_move_until_released(
     assert (await final_state(transfers, again)).state in SETTLED
 
 
-def request(transfer_id, source, destination, serial, purpose="", quantity=None):
+async def test_only_the_holder_of_a_block_can_pledge_it(compliance, sandbox: SandboxAdmin, account):
+    project = 760_000 + next(_n)
+    serial = f"CCER-CN-{project}-2024-1-1-500"
+    await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.seed("cn-ccer", f"{account}-other", f"CCER-CN-{project}-2024-2-1-10")
+    pledge_id = f"loan-{account}"
+
+    def pledge(registry_id: str, holder: str, pledged: str) -> pb.RecordPledgeRequest:
+        return pb.RecordPledgeRequest(
+            pledge_id=pledge_id,
+            lender="Shenzhen Green Bank",
+            holder=transfer_pb2.AccountRef(registry_id=registry_id, account_id=holder),
+            serial=pledged,
+        )
+
+    refusals = [
+        (pledge("cn-ccer", f"{account}-other", serial), PRECONDITION, "serial"),  # another account's units
+        (pledge("cn-ccer", f"{account}-nobody", serial), PRECONDITION, "holder.account_id"),  # holds nothing
+        (pledge("cn-ccer", account, f"CCER-CN-{project}-2024-1-1-501"), PRECONDITION, "serial"),  # beyond
+        (pledge("cn-ccer", f"{account}\u200b", serial), INVALID, "holder.account_id"),  # a look-alike
+        (pledge("cn-ccer", " " * 3, serial), INVALID, "holder.account_id"),
+        (pledge("nowhere", account, serial), INVALID, "holder.registry_id"),
+    ]
+    for refused_pledge, code, field in refusals:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await compliance.RecordPledge(refused_pledge)
+        assert refused.value.code() == code, (refused_pledge.holder, refused.value.details())
+        assert _fields_named(refused.value) == [field], refused.value.details()
+
+    # Nothing was stored under the pledge id: the holder's own pledge of part of the block is new.
+    part = f"CCER-CN-{project}-2024-1-1-100"
+    assert (await compliance.RecordPledge(pledge("cn-ccer", account, part))).created
+    assert (await compliance.ReleasePledge(pb.ReleasePledgeRequest(pledge_id=pledge_id))).created
+
+
+def _fields_named(error: grpc.aio.AioRpcError) -> list[str]:
+    status = rpc_status.from_call(error)
+    assert status is not None, "the error carries no google.rpc.Status"
+    named = []
+    for detail in status.details:
+        bad, failed = error_details_pb2.BadRequest(), error_details_pb2.PreconditionFailure()
+        if detail.Unpack(bad):  # Unpack is False for a detail of another type
+            named += [v.field for v in bad.field_violations]
+        elif detail.Unpack(failed):
+            named += [v.subject for v in failed.violations]
+    return named
+
+
+def request(
+    transfer_id, source, destination, serial, purpose=transfer_pb2.PURPOSE_UNSPECIFIED, quantity=None
+):
     return transfer_request(transfer_id, source, destination, serial, quantity=quantity, purpose=purpose)

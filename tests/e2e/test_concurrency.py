@@ -15,7 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from gateway.demo import DemoHolding, post_seed, seed_request
+from gateway.demo import DemoHolding, open_accounts, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
 from tests.e2e.client import SETTLED, gateway_settings
@@ -38,6 +38,8 @@ async def run_overlapping_pairs(gateway: EmbeddedGateway) -> list[transfer_pb2.T
         for i in range(PAIRS)
     ]
     await post_seed(gateway.sandbox_url, seed_request(holdings, f"race-{run}"))
+    destinations = [("cn-sz-ets", f"{h.account_id}-{quantity}") for h in holdings for quantity in (60, 40)]
+    await open_accounts(gateway.sandbox_url, destinations)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.grpc_port}") as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         requests = [

@@ -46,6 +46,7 @@ async def test_api_driven_transfers_stay_whole_under_faults(
     blocks = [f"CCER-CN-{project}-2024-1-{i * 100 + 1}-{i * 100 + 100}" for i in range(3)]
     for block in blocks:
         await sandbox.seed("cn-ccer", account, block)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     for registry_id in ("cn-ccer", "cn-sz-ets"):
         await sandbox.fail(registry_id, seed=next(_n), **FAULTS[fault])
     ids = [f"fault-{fault}-{account}-{i}" for i in range(3)]
@@ -87,6 +88,7 @@ async def test_evidence_is_read_correctly_under_faults(
     first = 500_000_000 + next(_n) * 10_000
     serial = f"9660-{first}-{first + 99}-VCS-VCU-261-VER-US-14-1060-01012019-31122019-0"
     await sandbox.seed("verra", account, serial)
+    await sandbox.open_account("hk-core-climate", f"{account}-hk")
     transfer_id = f"evidence-{fault}-{account}"
     request = transfer_pb2.SubmitTransferRequest(
         transfer_id=transfer_id,

@@ -19,6 +19,7 @@ from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import transfer_pb2
 from tests.e2e.client import transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
+from workflows.inputs import transfer_workflow_id
 from workflows.transfer import TransferWorkflow
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,7 @@ _n = itertools.count(1)
 
 async def _replay_and_keep(gateway: EmbeddedGateway, transfer_id: str, name: str) -> None:
     assert gateway.client is not None
-    handle = gateway.client.get_workflow_handle(transfer_id)
+    handle = gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id))
     await handle.result()
     history = await handle.fetch_history()
     replayer = Replayer(workflows=[TransferWorkflow], data_converter=pydantic_data_converter)
@@ -41,6 +42,7 @@ async def _replay_and_keep(gateway: EmbeddedGateway, transfer_id: str, name: str
 async def test_a_compensated_history_replays(gateway, transfers, sandbox: SandboxAdmin, account):
     serial = f"CCER-CN-{760_000 + next(_n)}-2024-1-1-50"
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     await sandbox.fail("cn-sz-ets", error_rate=1.0, operations=["credit"])
     transfer_id = f"history-compensated-{account}"
     await transfers.SubmitTransfer(
@@ -55,6 +57,7 @@ async def test_an_evidence_based_history_replays(gateway, transfers, sandbox: Sa
     first = 800_000_000 + next(_n) * 10_000
     serial = f"9660-{first}-{first + 49}-VCS-VCU-261-VER-US-14-1060-01012019-31122019-0"
     await sandbox.seed("verra", account, serial)
+    await sandbox.open_account("hk-core-climate", f"{account}-hk")
     transfer_id = f"history-evidence-{account}"
     await transfers.SubmitTransfer(
         transfer_request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)

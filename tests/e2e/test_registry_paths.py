@@ -10,6 +10,7 @@ import pytest
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
 from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
+from workflows.inputs import transfer_workflow_id
 
 pytestmark = pytest.mark.e2e
 _n = itertools.count(1)
@@ -60,6 +61,7 @@ async def test_a_transfer_settles_along_each_api_path(
     n = 600_000 + next(_n)
     serial = verra_serial(*fresh_range(500)) if source == "hk-core-climate" else serial.format(n=n)
     await sandbox.seed(source, account, serial)
+    await sandbox.open_account(destination, f"{account}-to")
     transfer_id = f"path-{source}-{account}"
     await transfers.SubmitTransfer(
         request(transfer_id, (source, account), (destination, f"{account}-to"), serial, 100)
@@ -75,6 +77,7 @@ async def test_verra_to_core_climate_settles_on_the_holders_immobilisation(
 ):
     serial = verra_serial(*fresh_range(1000))
     await sandbox.seed("verra", account, serial)
+    await sandbox.open_account("hk-core-climate", f"{account}-hk")
     transfer_id = f"verra-hk-{account}"
     submitted = await transfers.SubmitTransfer(
         request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
@@ -100,6 +103,7 @@ async def test_missing_evidence_compensates_at_the_registrys_deadline(
 ):
     serial = f"GS1-1-KE-GS7495-16-2025-{70_000 + next(_n)}-1-500"
     await sandbox.seed("gold-standard", account, serial)
+    await sandbox.open_account("mo-micx", f"{account}-mo")
     transfer_id = f"gs-deadline-{account}"
     await transfers.SubmitTransfer(
         request(transfer_id, ("gold-standard", account), ("mo-micx", f"{account}-mo"), serial)
@@ -123,6 +127,7 @@ async def test_wrong_evidence_is_refused(transfers, registries, sandbox, account
     first, last = fresh_range(1000)
     serial = verra_serial(first, last)
     await sandbox.seed("verra", account, serial)
+    await sandbox.open_account("hk-core-climate", f"{account}-hk")
     transfer_id = f"wrong-evidence-{account}"
     await transfers.SubmitTransfer(
         request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
@@ -146,6 +151,7 @@ async def test_wrong_evidence_is_refused(transfers, registries, sandbox, account
 async def test_evidence_for_an_api_driven_transfer_is_refused(transfers, sandbox, account):
     serial = f"CCER-CN-{800_000 + next(_n)}-2024-1-1-10"
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     transfer_id = f"no-evidence-needed-{account}"
     await transfers.SubmitTransfer(
         request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
@@ -171,6 +177,7 @@ async def test_methane_units_keep_their_gas_and_gwp_set_across_registries(
 ):
     serial = f"CCER-CN-{610_000 + next(_n)}-2024-1-1-560"  # landfill gas: 560 tCO2e = 20 t CH4 at AR5
     await sandbox.seed("cn-ccer", account, serial, gas="CH4", gwp_set="AR5")
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     transfer_id = f"methane-{account}"
     await transfers.SubmitTransfer(
         request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, 280)
@@ -189,6 +196,7 @@ async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
 ):
     serial = verra_serial(*fresh_range(100))
     await sandbox.seed("verra", account, serial)
+    await sandbox.open_account("hk-core-climate", f"{account}-hk")
     transfer_id = f"cancelled-{account}"
     await transfers.SubmitTransfer(
         request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
@@ -197,7 +205,7 @@ async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
     async for update in watch:
         if update.state == transfer_pb2.TRANSFER_STATE_CHECKED:
             break
-    await gateway.client.get_workflow_handle(transfer_id).cancel()
+    await gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id)).cancel()
     done = await final_state(transfers, transfer_id)
     assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED
     assert "CANCELLED" in [r.code for r in done.reasons]
@@ -213,5 +221,5 @@ async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
 
 def request(transfer_id, source, destination, serial, quantity=None):
     return transfer_request(
-        transfer_id, source, destination, serial, quantity=quantity, purpose="cross-border voluntary trading"
+        transfer_id, source, destination, serial, quantity=quantity, purpose=transfer_pb2.PURPOSE_VOLUNTARY
     )

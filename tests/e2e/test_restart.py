@@ -10,11 +10,12 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from gateway.demo import DemoHolding, post_seed, seed_request
+from gateway.demo import DemoHolding, open_accounts, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
 from gateway.settings import Settings
 from protos.carbon.gateway.v1 import registry_pb2, registry_pb2_grpc, transfer_pb2, transfer_pb2_grpc
 from tests.e2e.client import gateway_settings
+from workflows.inputs import transfer_workflow_id
 from workflows.transfer import TransferWorkflow
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +41,7 @@ async def test_a_restart_keeps_transfers_holdings_and_workflow_history(tmp_path:
     try:
         holding = DemoHolding(registry_id="cn-ccer", account_id="owner", serial=SERIAL)
         await post_seed(first.sandbox_url, seed_request([holding], "restart-test"))
+        await open_accounts(first.sandbox_url, [("cn-sz-ets", "emitter")])
         async with grpc.aio.insecure_channel(f"127.0.0.1:{first.grpc_port}") as channel:
             stub = transfer_pb2_grpc.TransferServiceStub(channel)
             request = transfer_pb2.SubmitTransferRequest(
@@ -56,7 +58,7 @@ async def test_a_restart_keeps_transfers_holdings_and_workflow_history(tmp_path:
         source_before = await _holdings(first.grpc_port, "cn-ccer", "owner")
         destination_before = await _holdings(first.grpc_port, "cn-sz-ets", "emitter")
         assert first.client is not None
-        handle = first.client.get_workflow_handle("kept-1")
+        handle = first.client.get_workflow_handle(transfer_workflow_id("kept-1"))
         await handle.result()  # the ledger says settled a moment before the workflow closes
         history = await handle.fetch_history()
     finally:
@@ -74,7 +76,7 @@ async def test_a_restart_keeps_transfers_holdings_and_workflow_history(tmp_path:
         assert await _holdings(second.grpc_port, "cn-sz-ets", "emitter") == destination_before
         assert second.client is not None
         # Temporal kept the run too: the same history is still there after the restart.
-        again = await second.client.get_workflow_handle("kept-1").fetch_history()
+        again = await second.client.get_workflow_handle(transfer_workflow_id("kept-1")).fetch_history()
         assert len(again.events) == len(history.events)
     finally:
         await second.stop()

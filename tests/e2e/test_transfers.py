@@ -25,7 +25,7 @@ def request(source: str, destination: str, serial: str, quantity: int | None = N
             registry_id=kw.get("destination_registry", "cn-sz-ets"), account_id=destination
         ),
         serial=serial,
-        purpose="offset",
+        purpose=transfer_pb2.PURPOSE_OFFSET,
     )
     if quantity is not None:
         msg.quantity = quantity
@@ -44,11 +44,13 @@ async def test_a_transfer_settles_and_holdings_move(
 ):
     serial = ccer_serial(1001, 1100)
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 40))
     assert submitted.state == transfer_pb2.TRANSFER_STATE_RECEIVED
     done = await final_state(transfers, submitted.transfer_id)
     assert done.state in SETTLED, done.reasons
     assert done.quantity == 40
+    assert done.purpose == transfer_pb2.PURPOSE_OFFSET  # stored and read back as the enum
     assert await holdings(registries, "cn-ccer", account) == sorted(
         [
             (ccer_serial(1001, 1040), 40, "UNIT_STATUS_EXPORTED"),
@@ -65,6 +67,7 @@ async def test_watch_streams_every_state_in_order(
 ):
     serial = ccer_serial(2001, 2010)
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
     states = [
         t.state
@@ -81,6 +84,7 @@ async def test_a_repeated_submit_returns_the_same_transfer(
 ):
     serial = ccer_serial(3001, 3050)
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     first = request(account, f"{account}-dest", serial, 10)
     submitted = await transfers.SubmitTransfer(first)
     again = await transfers.SubmitTransfer(first)
@@ -101,6 +105,7 @@ async def test_the_same_id_with_other_content_is_already_exists(
 ):
     serial = ccer_serial(4001, 4050)
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     first = request(account, f"{account}-dest", serial, 10)
     await transfers.SubmitTransfer(first)
     changed = request(account, f"{account}-dest", serial, 11, transfer_id=first.transfer_id)
@@ -117,6 +122,8 @@ async def test_of_two_overlapping_transfers_exactly_one_settles(
     await sandbox.seed("cn-ccer", account, serial)
     a = request(account, f"{account}-a", serial, 60)
     b = request(account, f"{account}-b", serial, 30)
+    for destination in (a, b):
+        await sandbox.open_account("cn-sz-ets", destination.destination.account_id)
     # A slow lock keeps both requests past the gateway's door (which would refuse the second
     # once the first has locked the block), so the race is decided where it matters.
     await sandbox.fail("cn-ccer", latency_ms=300, operations=["lock"])
@@ -138,6 +145,7 @@ async def test_a_failing_destination_after_the_source_lock_compensates(
 ):
     serial = ccer_serial(6001, 6100)
     await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     await sandbox.fail("cn-sz-ets", error_rate=1.0, operations=["credit"])
     submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 25))
     done = await final_state(transfers, submitted.transfer_id)
@@ -152,7 +160,9 @@ async def test_a_lost_credit_reply_is_retried_not_repeated(
 ):
     serial = ccer_serial(7001, 7020)
     await sandbox.seed("cn-ccer", account, serial)
-    await sandbox.fail("cn-sz-ets", lost_reply_rate=0.5)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
+    # The destination's own calls: its account lookup at the door stays clear, so the submit is accepted.
+    await sandbox.fail("cn-sz-ets", lost_reply_rate=0.5, operations=["credit", "reverse"])
     submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
     done = await final_state(transfers, submitted.transfer_id)
     assert done.state in (*SETTLED, transfer_pb2.TRANSFER_STATE_COMPENSATED)
@@ -166,6 +176,7 @@ async def test_transfers_can_be_listed_by_account_and_state_page_by_page(
     blocks = [ccer_serial(i * 10 + 1, i * 10 + 10) for i in range(3)]
     for serial in blocks:
         await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     ids = []
     for serial in blocks:
         submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))

@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from adapters.base import RegistryProfile
+from adapters.base import AccountState, RegistryProfile
 from adapters.http_client import SandboxRegistryClient
 from adapters.sandbox.faults import FaultPlan, FaultReport
 from adapters.sandbox.server import RunningSandbox, start_sandbox
-from adapters.sandbox.wire import SeedHolding, SeedRequest, TotalsResponse
+from adapters.sandbox.wire import AccountIn, AccountsRequest, SeedHolding, SeedRequest, TotalsResponse
 from domain.errors import MalformedSerial
 from domain.registries import RegistryInfo
 from domain.serials import SerialBlock
@@ -88,6 +88,8 @@ REG_A = profile("reg-a", TST, WORDS_A)
 REG_B = profile("reg-b", OTH, WORDS_B, accepted=["TST"])
 REG_C = profile("reg-c", OTH, WORDS_B)
 PROFILES = (REG_A, REG_B, REG_C)
+# The accounts `open_world` opens, so credits have somewhere to go; "nobody" is never opened.
+CAST = {"reg-a": ("alice", "bob"), "reg-b": ("carol", "erin", "frank", "gus"), "reg-c": ("finn",)}
 
 
 def tst(start: int, end: int, batch: str = "B1") -> SerialBlock:
@@ -124,6 +126,18 @@ class Admin:
             holdings=[SeedHolding(registry_id=r, account_id=a, block=b) for r, a, b in holdings],
         )
         return await self.http.post("/admin/seed", content=request.model_dump_json())
+
+    async def set_accounts(
+        self, *accounts: tuple[str, str], state: AccountState = AccountState.OPEN
+    ) -> httpx.Response:
+        """Open (or block) (registry id, account id) pairs through `PUT /admin/accounts`."""
+        request = AccountsRequest(
+            accounts=[AccountIn(registry_id=r, account_id=a, state=state) for r, a in accounts]
+        )
+        return await self.http.put("/admin/accounts", content=request.model_dump_json())
+
+    async def open_accounts(self, *accounts: tuple[str, str]) -> None:
+        (await self.set_accounts(*accounts)).raise_for_status()
 
     async def totals(self) -> TotalsResponse:
         response = await self.http.get("/admin/totals")
@@ -170,10 +184,13 @@ class World:
 
 @asynccontextmanager
 async def open_world(state: Path, **client_options: Any) -> AsyncIterator[World]:
+    """The test registries with the `CAST` accounts open."""
     async with running_sandbox(state) as sandbox:
+        admin = Admin(sandbox.url)
+        await admin.open_accounts(*((r, a) for r, names in CAST.items() for a in names))
         world = World(
             sandbox=sandbox,
-            admin=Admin(sandbox.url),
+            admin=admin,
             a=client(REG_A, sandbox.url, **client_options),
             b=client(REG_B, sandbox.url, **client_options),
             c=client(REG_C, sandbox.url, **client_options),

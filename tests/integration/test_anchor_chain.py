@@ -1,20 +1,10 @@
-"""The anchor contract and the verifier, on the embedded py-evm chain and on a real ganache node.
-
-Ganache is installed by the repository's package.json (`npm ci`); a missing
-install is a failure, not a skip, so CI cannot pass without the real node.
-"""
+"""The anchor contract and the verifier, on the embedded py-evm chain and on a real ganache node."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +12,7 @@ from web3 import EthereumTesterProvider, Web3
 from web3.types import RPCEndpoint
 
 from domain.transfers import AccountRef
+from ledger import Ledger
 from ledger_anchor.chain import (
     ChainError,
     GatewaySigner,
@@ -34,77 +25,20 @@ from ledger_anchor.chain import (
     send_raw,
     wait_for_success,
 )
-from ledger_anchor.journal import AnchorJournal, submit_anchor
+from ledger_anchor.journal import AttemptStatus, submit_anchor
 from ledger_anchor.leaf import SettlementRecord, encode_settlement
 from ledger_anchor.merkle import TreeHasher, leaf_hash
 from ledger_anchor.receipt import SettlementReceipt, issue_receipt
 from ledger_anchor.verify import verify_receipt, verify_receipt_file
 from ledger_anchor.verify_command import verify_command
-
-ROOT = Path(__file__).resolve().parents[2]
-GANACHE = ROOT / "node_modules" / ".bin" / "ganache"
-# eth-tester funds the accounts of private keys 1 and 2; ganache is started with the same two.
-OWNER_KEY = "0x" + "00" * 31 + "01"
-OTHER_KEY = "0x" + "00" * 31 + "02"
-FUNDS = 10**24
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=1) as response:
-            return "result" in json.load(response)
-    except OSError:
-        return False
+from tests.integration.ganache_node import OTHER_KEY, OWNER_KEY, free_port, ganache
+from workflows.anchor_activities import LedgerAnchorJournal
 
 
 @pytest.fixture(scope="module")
-def ganache_url():
-    if not GANACHE.exists() or shutil.which("node") is None:
-        pytest.fail(
-            f"ganache is not installed at {GANACHE.relative_to(ROOT)}: run `npm ci` at the repository root "
-            "(package.json pins ganache 7.9) with Node.js 20 on PATH"
-        )
-    port = _free_port()
-    command = [
-        str(GANACHE),
-        "--server.host=127.0.0.1",
-        f"--server.port={port}",
-        "--chain.hardfork=shanghai",
-        "--chain.chainId=1337",
-        "--chain.time=2024-01-01T00:00:00Z",
-        "--wallet.deterministic",
-        f"--wallet.accounts={OWNER_KEY},{FUNDS}",
-        f"--wallet.accounts={OTHER_KEY},{FUNDS}",
-        "--logging.quiet",
-    ]
-    node = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(url):
-            if node.poll() is not None:
-                pytest.fail(f"ganache exited with {node.returncode}: {node.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("ganache did not answer on loopback within 60 s")
-            time.sleep(0.2)
+def ganache_url() -> Iterator[str]:
+    with ganache() as url:
         yield url
-    finally:
-        node.terminate()
-        try:
-            node.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            node.kill()
-            node.wait()
 
 
 @dataclass
@@ -199,18 +133,30 @@ def test_resending_the_same_signed_bytes_anchors_once(chain):
 
 
 def test_journal_signs_each_head_once_across_retries(chain, tmp_path):
-    journal = AnchorJournal(tmp_path / "anchors.jsonl")
-    first = submit_anchor(chain.w3, chain.owner, chain.address, 9, b"\x09" * 32, journal)
-    again = submit_anchor(chain.w3, chain.owner, chain.address, 9, b"\x09" * 32, journal)
-    assert again == first
-    wait_for_success(chain.w3, first.tx_hash)
-    second = submit_anchor(chain.w3, chain.owner, chain.address, 10, b"\x10" * 32, journal)
-    assert second.nonce == first.nonce + 1
-    wait_for_success(chain.w3, second.tx_hash)
-    assert [e.size for e in journal.entries()] == [9, 10]
-    assert _anchored_events(chain) == [(9, "0x" + "09" * 32), (10, "0x" + "10" * 32)]
-    with pytest.raises(ChainError):
-        submit_anchor(chain.w3, chain.owner, chain.address, 9, b"\x99" * 32, journal)
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        journal = LedgerAnchorJournal(ledger)
+        first = submit_anchor(chain.w3, chain.owner, chain.address, 9, b"\x09" * 32, journal)
+        again = submit_anchor(chain.w3, chain.owner, chain.address, 9, b"\x09" * 32, journal)
+        assert (again.tx_hash, again.raw_tx) == (first.tx_hash, first.raw_tx)
+        wait_for_success(chain.w3, first.tx_hash)
+        second = submit_anchor(chain.w3, chain.owner, chain.address, 10, b"\x10" * 32, journal)
+        assert second.nonce == first.nonce + 1
+        wait_for_success(chain.w3, second.tx_hash)
+        chain_id = chain.w3.eth.chain_id
+        journaled = [journal.signed_for(chain_id, chain.address, size) for size in (9, 10)]
+        assert [[(a.size, a.attempt, a.tx_hash) for a in attempts] for attempts in journaled] == [
+            [(9, 0, first.tx_hash)],
+            [(10, 0, second.tx_hash)],
+        ]
+        assert journaled[1][0].status is AttemptStatus.SENT
+        assert _anchored_events(chain) == [(9, "0x" + "09" * 32), (10, "0x" + "10" * 32)]
+        with pytest.raises(ChainError):
+            submit_anchor(chain.w3, chain.owner, chain.address, 9, b"\x99" * 32, journal)
+        # The ledger holds each signed head as an unfinished anchor, with the transaction expected to land.
+        assert [(a.tree_size, a.tx_hash, a.final) for a in ledger.anchors()] == [
+            (9, first.tx_hash, False),
+            (10, second.tx_hash, False),
+        ]
 
 
 def test_confirmations_count_blocks_and_recheck_the_hash(chain):
@@ -381,7 +327,7 @@ def test_verify_says_no_when_the_node_is_unreachable(tmp_path):
     )
     path = tmp_path / "receipt.json"
     receipt.write(path)
-    verdict = verify_receipt_file(path, f"http://127.0.0.1:{_free_port()}")
+    verdict = verify_receipt_file(path, f"http://127.0.0.1:{free_port()}")
     assert not verdict.ok
     assert verdict.reason.startswith("cannot read the chain")
     path.write_text("{}")

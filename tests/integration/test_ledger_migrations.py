@@ -14,10 +14,20 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from domain.transfers import TransferState
 from ledger import Ledger
 from ledger.database import MIGRATIONS, alembic_config, open_engine, upgrade_to_head
 from ledger.models import Base
-from tests.integration.ledger_samples import BACKENDS, ledger_url, running_cluster
+from tests.integration.ledger_samples import (
+    BACKENDS,
+    HK_B,
+    VERRA_A,
+    block,
+    later,
+    ledger_url,
+    running_cluster,
+    transfer,
+)
 from tests.postgres_cluster import ThrowawayCluster
 
 TABLES = {
@@ -36,6 +46,8 @@ TABLES = {
     "first_transfers",
     "corresponding_adjustment_events",
     "pledges",
+    "settlement_log_size",
+    "anchor_transactions",
     "alembic_version",
 }
 
@@ -183,3 +195,63 @@ def test_upgrading_a_ledger_with_transfers_records_their_widest_block_per_serial
     with engine.connect() as connection:
         spans = connection.execute(sa.text("SELECT kind, serial_space, longest FROM serial_spans ORDER BY 2"))
         assert [tuple(row) for row in spans] == [("transfers", "GS:1", 0), ("transfers", "VCS", 499)]
+
+
+def _insert_settled_transfer(connection: sa.Connection, index: int) -> None:
+    connection.execute(
+        sa.text(
+            "INSERT INTO transfers VALUES (:id, 'r', 'a', 'r2', 'b', 's', NULL, '', '{}',"
+            " 'VCS', :start, :start, 'settled', '[]', :at, :at, :at)"
+        ),
+        {"id": f"T{index}", "start": index + 1, "at": "2026-01-05 09:30:00+00"},
+    )
+    connection.execute(
+        sa.text("INSERT INTO settlement_log VALUES (:index, :id, :leaf, :at)"),
+        {"index": index, "id": f"T{index}", "leaf": b"leaf", "at": "2026-01-05 09:30:00+00"},
+    )
+
+
+def test_upgrading_a_ledger_with_a_settlement_log_seeds_its_size_from_the_log(
+    url: str, engine: sa.Engine
+) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")
+    with engine.begin() as connection:
+        for index in range(3):
+            _insert_settled_transfer(connection, index)
+
+    with Ledger.open(url) as ledger:
+        assert ledger.log_size() == 3
+        assert len(ledger.log_leaves()) == 3
+        moved = block(100, 199)
+        ledger.record_received(transfer("T9", moved))
+        ledger.reserve("T9", moved, VERRA_A)
+        for minute, state in enumerate(
+            (TransferState.CHECKED, TransferState.SOURCE_LOCKED, TransferState.DESTINATION_CREDITED)
+        ):
+            ledger.advance("T9", state, later(minute))
+        ledger.settle("T9", HK_B, later(5), b"new leaf")
+        entry = ledger.log_entry("T9")
+        assert entry is not None and entry.leaf_index == 3
+        assert ledger.log_size() == 4
+
+    with engine.connect() as connection:
+        counter = connection.execute(sa.text("SELECT singleton, size FROM settlement_log_size"))
+        assert [tuple(row) for row in counter] == [(1, 4)]
+
+
+def test_downgrading_0004_keeps_the_log_and_upgrading_again_reseeds_the_counter(
+    url: str, engine: sa.Engine
+) -> None:
+    Ledger.open(url).close()
+    with engine.begin() as connection:
+        for index in range(2):
+            _insert_settled_transfer(connection, index)
+        connection.execute(sa.text("UPDATE settlement_log_size SET size = 2"))
+        command.downgrade(alembic_config(connection), "0003")
+    assert {"settlement_log_size", "anchor_transactions"}.isdisjoint(sa.inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        _insert_settled_transfer(connection, 2)  # settled by a gateway still on 0003
+
+    with Ledger.open(url) as ledger:
+        assert ledger.log_size() == 3

@@ -66,6 +66,7 @@ async def world(tmp_path):
             ("gold-standard", "gina", ver(1, 40, batch=30700, project="GS1234")),
         )
         assert seeded.status_code == 200, seeded.text
+        await opened.admin.open_accounts(("hk-core-climate", "hk-buyer"))
         yield opened
 
 

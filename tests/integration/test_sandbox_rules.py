@@ -11,6 +11,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.base import AccountState
 from adapters.sandbox.refusals import Refusal
 from adapters.sandbox.registry import SandboxRegistry
 from adapters.sandbox.store import SandboxStore
@@ -62,6 +63,7 @@ def test_live_serials_never_overlap_and_totals_move_only_by_credits_and_exits(tm
     try:
         with store.writing() as tx:
             registry.seed(tx, "base", "erin", tst(20, 40), UnitStatus.HELD)
+            registry.set_account(tx, "finn", AccountState.OPEN)
         expected = 21
         for step in plan:
             expected += apply(registry, store, step)

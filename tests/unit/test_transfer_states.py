@@ -79,9 +79,18 @@ def test_rejection_keeps_reasons():
     assert [r.code for r in t.reasons] == ["DC-USE"]
 
 
-def test_only_settled_and_needs_intervention_leave_a_final_state():
+def test_only_settled_needs_intervention_and_compensated_leave_a_final_state():
     movable = {s for s in FINAL_STATES if ALLOWED_TRANSITIONS[s]}
-    assert movable == {TransferState.SETTLED, TransferState.NEEDS_INTERVENTION}
+    assert movable == {TransferState.SETTLED, TransferState.NEEDS_INTERVENTION, TransferState.COMPENSATED}
+    # A compensated transfer is only ever flagged again (a holder's late immobilisation), never moved on.
+    assert ALLOWED_TRANSITIONS[TransferState.COMPENSATED] == {TransferState.NEEDS_INTERVENTION}
+
+
+def test_an_operator_retry_stands_a_flagged_transfer_where_its_stopped_step_starts():
+    assert {TransferState.SOURCE_LOCKED, TransferState.DESTINATION_CREDITED} <= ALLOWED_TRANSITIONS[
+        TransferState.NEEDS_INTERVENTION
+    ]
+    assert TransferState.REJECTED not in ALLOWED_TRANSITIONS[TransferState.NEEDS_INTERVENTION]
 
 
 @pytest.mark.parametrize("quantity", [0, -5])

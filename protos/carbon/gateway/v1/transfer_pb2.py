@@ -25,35 +25,43 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/transfer.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\nAccountRef\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\'\n\x06Reason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xd4\x01\n\x15SubmitTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12-\n\x06source\x18\x02 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x32\n\x0b\x64\x65stination\x18\x03 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x0e\n\x06serial\x18\x04 \x01(\t\x12\x15\n\x08quantity\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x0f\n\x07purpose\x18\x06 \x01(\tB\x0b\n\t_quantity\"\x8a\x03\n\x08Transfer\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12/\n\x05state\x18\x02 \x01(\x0e\x32 .carbon.gateway.v1.TransferState\x12*\n\x07reasons\x18\x03 \x03(\x0b\x32\x19.carbon.gateway.v1.Reason\x12-\n\x06source\x18\x04 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x32\n\x0b\x64\x65stination\x18\x05 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x0e\n\x06serial\x18\x06 \x01(\t\x12\x10\n\x08quantity\x18\x07 \x01(\x03\x12\x0f\n\x07purpose\x18\x08 \x01(\t\x12\x14\n\x0cmoved_serial\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x12GetTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\"p\n\x14ListTransfersRequest\x12\x31\n\x06\x66ilter\x18\x01 \x01(\x0b\x32!.carbon.gateway.v1.TransferFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"k\n\x0eTransferFilter\x12\x30\n\x06states\x18\x01 \x03(\x0e\x32 .carbon.gateway.v1.TransferState\x12\x13\n\x0bregistry_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\"`\n\x15ListTransfersResponse\x12.\n\ttransfers\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.Transfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x14WatchTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\",\n\x15SubmitEvidenceRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t*\xd0\x02\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATE_RECEIVED\x10\x01\x12\x1a\n\x16TRANSFER_STATE_CHECKED\x10\x02\x12 \n\x1cTRANSFER_STATE_SOURCE_LOCKED\x10\x03\x12\'\n#TRANSFER_STATE_DESTINATION_CREDITED\x10\x04\x12\x1a\n\x16TRANSFER_STATE_SETTLED\x10\x05\x12\x1b\n\x17TRANSFER_STATE_REJECTED\x10\x06\x12\x1e\n\x1aTRANSFER_STATE_COMPENSATED\x10\x07\x12%\n!TRANSFER_STATE_NEEDS_INTERVENTION\x10\x08\x12\x1b\n\x17TRANSFER_STATE_ANCHORED\x10\t2\xd3\x03\n\x0fTransferService\x12W\n\x0eSubmitTransfer\x12(.carbon.gateway.v1.SubmitTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12Q\n\x0bGetTransfer\x12%.carbon.gateway.v1.GetTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12\x62\n\rListTransfers\x12\'.carbon.gateway.v1.ListTransfersRequest\x1a(.carbon.gateway.v1.ListTransfersResponse\x12W\n\rWatchTransfer\x12\'.carbon.gateway.v1.WatchTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer0\x01\x12W\n\x0eSubmitEvidence\x12(.carbon.gateway.v1.SubmitEvidenceRequest\x1a\x1b.carbon.gateway.v1.Transferb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/transfer.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\nAccountRef\x12\x13\n\x0bregistry_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\'\n\x06Reason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xf0\x01\n\x15SubmitTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12-\n\x06source\x18\x02 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x32\n\x0b\x64\x65stination\x18\x03 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x0e\n\x06serial\x18\x04 \x01(\t\x12\x15\n\x08quantity\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12+\n\x07purpose\x18\x06 \x01(\x0e\x32\x1a.carbon.gateway.v1.PurposeB\x0b\n\t_quantity\"\xe4\x03\n\x08Transfer\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12/\n\x05state\x18\x02 \x01(\x0e\x32 .carbon.gateway.v1.TransferState\x12*\n\x07reasons\x18\x03 \x03(\x0b\x32\x19.carbon.gateway.v1.Reason\x12-\n\x06source\x18\x04 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x32\n\x0b\x64\x65stination\x18\x05 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRef\x12\x0e\n\x06serial\x18\x06 \x01(\t\x12\x10\n\x08quantity\x18\x07 \x01(\x03\x12+\n\x07purpose\x18\x08 \x01(\x0e\x32\x1a.carbon.gateway.v1.Purpose\x12\x14\n\x0cmoved_serial\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x10\x65vidence_awaited\x18\x0c \x01(\x0b\x32\".carbon.gateway.v1.EvidenceAwaited\"[\n\x0f\x45videnceAwaited\x12\x15\n\rholder_action\x18\x01 \x01(\t\x12\x31\n\rdeadline_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x12GetTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\"p\n\x14ListTransfersRequest\x12\x31\n\x06\x66ilter\x18\x01 \x01(\x0b\x32!.carbon.gateway.v1.TransferFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"k\n\x0eTransferFilter\x12\x30\n\x06states\x18\x01 \x03(\x0e\x32 .carbon.gateway.v1.TransferState\x12\x13\n\x0bregistry_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\"`\n\x15ListTransfersResponse\x12.\n\ttransfers\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.Transfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x14WatchTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\",\n\x15SubmitEvidenceRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\"\x82\x01\n\x16ResolveTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x31\n\nresolution\x18\x02 \x01(\x0e\x32\x1d.carbon.gateway.v1.Resolution\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x10\n\x08operator\x18\x04 \x01(\t*p\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPURPOSE_NDC\x10\x01\x12\x10\n\x0cPURPOSE_OIMP\x10\x02\x12\x15\n\x11PURPOSE_VOLUNTARY\x10\x03\x12\x12\n\x0ePURPOSE_OFFSET\x10\x04*\xd0\x02\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATE_RECEIVED\x10\x01\x12\x1a\n\x16TRANSFER_STATE_CHECKED\x10\x02\x12 \n\x1cTRANSFER_STATE_SOURCE_LOCKED\x10\x03\x12\'\n#TRANSFER_STATE_DESTINATION_CREDITED\x10\x04\x12\x1a\n\x16TRANSFER_STATE_SETTLED\x10\x05\x12\x1b\n\x17TRANSFER_STATE_REJECTED\x10\x06\x12\x1e\n\x1aTRANSFER_STATE_COMPENSATED\x10\x07\x12%\n!TRANSFER_STATE_NEEDS_INTERVENTION\x10\x08\x12\x1b\n\x17TRANSFER_STATE_ANCHORED\x10\t*\x80\x01\n\nResolution\x12\x1a\n\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\x14\n\x10RESOLUTION_RETRY\x10\x01\x12\x1d\n\x19RESOLUTION_RECORD_SETTLED\x10\x02\x12!\n\x1dRESOLUTION_RECORD_COMPENSATED\x10\x03\x32\xae\x04\n\x0fTransferService\x12W\n\x0eSubmitTransfer\x12(.carbon.gateway.v1.SubmitTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12Q\n\x0bGetTransfer\x12%.carbon.gateway.v1.GetTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12\x62\n\rListTransfers\x12\'.carbon.gateway.v1.ListTransfersRequest\x1a(.carbon.gateway.v1.ListTransfersResponse\x12W\n\rWatchTransfer\x12\'.carbon.gateway.v1.WatchTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer0\x01\x12W\n\x0eSubmitEvidence\x12(.carbon.gateway.v1.SubmitEvidenceRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12Y\n\x0fResolveTransfer\x12).carbon.gateway.v1.ResolveTransferRequest\x1a\x1b.carbon.gateway.v1.Transferb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'carbon.gateway.v1.transfer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRANSFERSTATE']._serialized_start=1252
-  _globals['_TRANSFERSTATE']._serialized_end=1588
+  _globals['_PURPOSE']._serialized_start=1595
+  _globals['_PURPOSE']._serialized_end=1707
+  _globals['_TRANSFERSTATE']._serialized_start=1710
+  _globals['_TRANSFERSTATE']._serialized_end=2046
+  _globals['_RESOLUTION']._serialized_start=2049
+  _globals['_RESOLUTION']._serialized_end=2177
   _globals['_ACCOUNTREF']._serialized_start=88
   _globals['_ACCOUNTREF']._serialized_end=141
   _globals['_REASON']._serialized_start=143
   _globals['_REASON']._serialized_end=182
   _globals['_SUBMITTRANSFERREQUEST']._serialized_start=185
-  _globals['_SUBMITTRANSFERREQUEST']._serialized_end=397
-  _globals['_TRANSFER']._serialized_start=400
-  _globals['_TRANSFER']._serialized_end=794
-  _globals['_GETTRANSFERREQUEST']._serialized_start=796
-  _globals['_GETTRANSFERREQUEST']._serialized_end=837
-  _globals['_LISTTRANSFERSREQUEST']._serialized_start=839
-  _globals['_LISTTRANSFERSREQUEST']._serialized_end=951
-  _globals['_TRANSFERFILTER']._serialized_start=953
-  _globals['_TRANSFERFILTER']._serialized_end=1060
-  _globals['_LISTTRANSFERSRESPONSE']._serialized_start=1062
-  _globals['_LISTTRANSFERSRESPONSE']._serialized_end=1158
-  _globals['_WATCHTRANSFERREQUEST']._serialized_start=1160
-  _globals['_WATCHTRANSFERREQUEST']._serialized_end=1203
-  _globals['_SUBMITEVIDENCEREQUEST']._serialized_start=1205
-  _globals['_SUBMITEVIDENCEREQUEST']._serialized_end=1249
-  _globals['_TRANSFERSERVICE']._serialized_start=1591
-  _globals['_TRANSFERSERVICE']._serialized_end=2058
+  _globals['_SUBMITTRANSFERREQUEST']._serialized_end=425
+  _globals['_TRANSFER']._serialized_start=428
+  _globals['_TRANSFER']._serialized_end=912
+  _globals['_EVIDENCEAWAITED']._serialized_start=914
+  _globals['_EVIDENCEAWAITED']._serialized_end=1005
+  _globals['_GETTRANSFERREQUEST']._serialized_start=1007
+  _globals['_GETTRANSFERREQUEST']._serialized_end=1048
+  _globals['_LISTTRANSFERSREQUEST']._serialized_start=1050
+  _globals['_LISTTRANSFERSREQUEST']._serialized_end=1162
+  _globals['_TRANSFERFILTER']._serialized_start=1164
+  _globals['_TRANSFERFILTER']._serialized_end=1271
+  _globals['_LISTTRANSFERSRESPONSE']._serialized_start=1273
+  _globals['_LISTTRANSFERSRESPONSE']._serialized_end=1369
+  _globals['_WATCHTRANSFERREQUEST']._serialized_start=1371
+  _globals['_WATCHTRANSFERREQUEST']._serialized_end=1414
+  _globals['_SUBMITEVIDENCEREQUEST']._serialized_start=1416
+  _globals['_SUBMITEVIDENCEREQUEST']._serialized_end=1460
+  _globals['_RESOLVETRANSFERREQUEST']._serialized_start=1463
+  _globals['_RESOLVETRANSFERREQUEST']._serialized_end=1593
+  _globals['_TRANSFERSERVICE']._serialized_start=2180
+  _globals['_TRANSFERSERVICE']._serialized_end=2738
 # @@protoc_insertion_point(module_scope)

@@ -10,6 +10,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Purpose(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PURPOSE_UNSPECIFIED: _ClassVar[Purpose]
+    PURPOSE_NDC: _ClassVar[Purpose]
+    PURPOSE_OIMP: _ClassVar[Purpose]
+    PURPOSE_VOLUNTARY: _ClassVar[Purpose]
+    PURPOSE_OFFSET: _ClassVar[Purpose]
+
 class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TRANSFER_STATE_UNSPECIFIED: _ClassVar[TransferState]
@@ -22,6 +30,18 @@ class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSFER_STATE_COMPENSATED: _ClassVar[TransferState]
     TRANSFER_STATE_NEEDS_INTERVENTION: _ClassVar[TransferState]
     TRANSFER_STATE_ANCHORED: _ClassVar[TransferState]
+
+class Resolution(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESOLUTION_UNSPECIFIED: _ClassVar[Resolution]
+    RESOLUTION_RETRY: _ClassVar[Resolution]
+    RESOLUTION_RECORD_SETTLED: _ClassVar[Resolution]
+    RESOLUTION_RECORD_COMPENSATED: _ClassVar[Resolution]
+PURPOSE_UNSPECIFIED: Purpose
+PURPOSE_NDC: Purpose
+PURPOSE_OIMP: Purpose
+PURPOSE_VOLUNTARY: Purpose
+PURPOSE_OFFSET: Purpose
 TRANSFER_STATE_UNSPECIFIED: TransferState
 TRANSFER_STATE_RECEIVED: TransferState
 TRANSFER_STATE_CHECKED: TransferState
@@ -32,6 +52,10 @@ TRANSFER_STATE_REJECTED: TransferState
 TRANSFER_STATE_COMPENSATED: TransferState
 TRANSFER_STATE_NEEDS_INTERVENTION: TransferState
 TRANSFER_STATE_ANCHORED: TransferState
+RESOLUTION_UNSPECIFIED: Resolution
+RESOLUTION_RETRY: Resolution
+RESOLUTION_RECORD_SETTLED: Resolution
+RESOLUTION_RECORD_COMPENSATED: Resolution
 
 class AccountRef(_message.Message):
     __slots__ = ("registry_id", "account_id")
@@ -62,11 +86,11 @@ class SubmitTransferRequest(_message.Message):
     destination: AccountRef
     serial: str
     quantity: int
-    purpose: str
-    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[str] = ...) -> None: ...
+    purpose: Purpose
+    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ...) -> None: ...
 
 class Transfer(_message.Message):
-    __slots__ = ("transfer_id", "state", "reasons", "source", "destination", "serial", "quantity", "purpose", "moved_serial", "create_time", "update_time")
+    __slots__ = ("transfer_id", "state", "reasons", "source", "destination", "serial", "quantity", "purpose", "moved_serial", "create_time", "update_time", "evidence_awaited")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +102,7 @@ class Transfer(_message.Message):
     MOVED_SERIAL_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_AWAITED_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     state: TransferState
     reasons: _containers.RepeatedCompositeFieldContainer[Reason]
@@ -85,11 +110,20 @@ class Transfer(_message.Message):
     destination: AccountRef
     serial: str
     quantity: int
-    purpose: str
+    purpose: Purpose
     moved_serial: str
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, transfer_id: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[str] = ..., moved_serial: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    evidence_awaited: EvidenceAwaited
+    def __init__(self, transfer_id: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., moved_serial: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence_awaited: _Optional[_Union[EvidenceAwaited, _Mapping]] = ...) -> None: ...
+
+class EvidenceAwaited(_message.Message):
+    __slots__ = ("holder_action", "deadline_time")
+    HOLDER_ACTION_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_TIME_FIELD_NUMBER: _ClassVar[int]
+    holder_action: str
+    deadline_time: _timestamp_pb2.Timestamp
+    def __init__(self, holder_action: _Optional[str] = ..., deadline_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetTransferRequest(_message.Message):
     __slots__ = ("transfer_id",)
@@ -136,3 +170,15 @@ class SubmitEvidenceRequest(_message.Message):
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     def __init__(self, transfer_id: _Optional[str] = ...) -> None: ...
+
+class ResolveTransferRequest(_message.Message):
+    __slots__ = ("transfer_id", "resolution", "reason", "operator")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    resolution: Resolution
+    reason: str
+    operator: str
+    def __init__(self, transfer_id: _Optional[str] = ..., resolution: _Optional[_Union[Resolution, str]] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...

@@ -60,6 +60,11 @@ class TransferServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
                 _registered_method=True)
+        self.ResolveTransfer = channel.unary_unary(
+                '/carbon.gateway.v1.TransferService/ResolveTransfer',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+                _registered_method=True)
 
 
 class TransferServiceServicer:
@@ -100,6 +105,15 @@ class TransferServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveTransfer(self, request, context):
+        """An operator's decision on a transfer in TRANSFER_STATE_NEEDS_INTERVENTION: retry the step that stopped
+        it, or record how it was resolved by hand (with a reason). The decision is kept in the transfer's
+        history. A transfer in any other state is FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TransferServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +140,11 @@ def add_TransferServiceServicer_to_server(servicer, server):
             'SubmitEvidence': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitEvidence,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
+            ),
+            'ResolveTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveTransfer,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
             ),
     }
@@ -264,6 +283,33 @@ class TransferService:
             target,
             '/carbon.gateway.v1.TransferService/SubmitEvidence',
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.TransferService/ResolveTransfer',
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
             options,
             channel_credentials,

@@ -1,0 +1,103 @@
+"""Finds transfers the ledger holds whose saga is not running, and starts or flags them.
+
+Submitting records the transfer, then starts its workflow; a crash or a failed start in
+between leaves a RECEIVED row that nothing would pick up. The sweep runs in every gateway
+at start-up and on an interval; starting is idempotent, so gateways sweeping at once are
+harmless. A transfer that never locked anything (RECEIVED, CHECKED) is simply started; one
+further along whose saga has closed (terminated by hand, say) cannot be restarted from the
+top, so it is flagged NEEDS_INTERVENTION for an operator, its units accounted for by state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.transfers import FINAL_STATES, Reason, Transfer, TransferState
+from gateway.transfer_desk import TransferDesk
+from ledger import Ledger
+from workflows.inputs import transfer_workflow_id
+
+log = logging.getLogger(__name__)
+
+_RESTARTABLE = frozenset({TransferState.RECEIVED, TransferState.CHECKED})
+_OPEN = frozenset(TransferState) - FINAL_STATES
+_PAGE = 200
+
+
+class SweepReport(BaseModel):
+    started: list[str] = []
+    flagged: list[str] = []
+
+
+async def sweep(ledger: Ledger, desk: TransferDesk, temporal: Client, grace_s: float) -> SweepReport:
+    """One pass over the open transfers older than `grace_s` (younger ones have a submit in flight)."""
+    report = SweepReport()
+    cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
+    token: str | None = None
+    while True:
+        page, token = await asyncio.to_thread(_open_page, ledger, token)
+        for transfer in page:
+            if transfer.updated_at <= cutoff:
+                await _mend(transfer, ledger, desk, temporal, report)
+        if token is None:
+            return report
+
+
+def _open_page(ledger: Ledger, token: str | None) -> tuple[list[Transfer], str | None]:
+    return ledger.list(states=set(_OPEN), page_size=_PAGE, page_token=token)
+
+
+async def _mend(
+    transfer: Transfer, ledger: Ledger, desk: TransferDesk, temporal: Client, report: SweepReport
+) -> None:
+    tid = transfer.transfer_id
+    status = await _saga_status(temporal, tid)
+    if status is WorkflowExecutionStatus.RUNNING:
+        return
+    if status is None and transfer.state in _RESTARTABLE:
+        log.info("transfer %s was recorded but its saga never started: starting it", tid)
+        await desk.start(transfer)
+        report.started.append(tid)
+        return
+    why = "never started" if status is None else f"ended ({status.name.lower()})"
+    reason = Reason(
+        code="SAGA-ENDED",
+        message=f"the saga of this transfer {why} while it stood {transfer.state.value}: "
+        "check both registries and record how it was resolved",
+    )
+    log.info("transfer %s: saga %s at %s; flagged for intervention", tid, why, transfer.state.value)
+    await asyncio.to_thread(
+        ledger.advance, tid, TransferState.NEEDS_INTERVENTION, datetime.now(UTC), (reason,)
+    )
+    report.flagged.append(tid)
+
+
+async def _saga_status(temporal: Client, transfer_id: str) -> WorkflowExecutionStatus | None:
+    """The latest run's status, or None when no saga was ever started for the transfer."""
+    try:
+        described = await temporal.get_workflow_handle(transfer_workflow_id(transfer_id)).describe()
+    except RPCError as missing:
+        if missing.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return described.status
+
+
+async def sweep_forever(
+    ledger: Ledger, desk: TransferDesk, temporal: Client, *, interval_s: float, grace_s: float
+) -> None:
+    """Sweep now and then every `interval_s`; a failed pass is a log line, and the next one tries again."""
+    while True:
+        try:
+            report = await sweep(ledger, desk, temporal, grace_s)
+            if report.started or report.flagged:
+                log.info("orphan sweep: started %s, flagged %s", report.started, report.flagged)
+        except (RPCError, OSError) as failed:
+            log.warning("orphan sweep did not finish (%s); next pass in %.0f s", failed, interval_s)
+        await asyncio.sleep(interval_s)
