@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint types unit protos contract bench clean
+.PHONY: run test lint types contract-check unit protos contract docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
-# ganache: a real JSON-RPC chain node for the anchoring tests, pinned in package-lock.json.
+# Node tools pinned in package-lock.json: ganache (a real JSON-RPC chain node for the anchoring
+# tests), buf (contract-check) and grpc-js with proto-loader (examples/node_client.js).
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
@@ -20,7 +21,7 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(BIN)/carbon-gateway up --demo
 
-test: $(STAMP) $(NODE_STAMP) lint types
+test: $(STAMP) $(NODE_STAMP) lint types contract-check
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -30,11 +31,18 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy .
 
+# buf lint (protos/buf.yaml) and buf breaking against the released protos/releases/v1.binpb.
+contract-check: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/buf_check.py
+
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
 contract: $(STAMP)
 	$(BIN)/python scripts/build_contract.py
+
+docs: $(STAMP)
+	$(BIN)/python scripts/proto_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/transfers.py

@@ -71,8 +71,8 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
             await stub.SubmitTransfer(request)
             last = None
             watch = stub.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=request.transfer_id))
-            async for update in watch:
-                last = update
+            async for watched in watch:
+                update = last = watched.transfer
                 if update.state == transfer_pb2.TRANSFER_STATE_SETTLED:
                     watch.cancel()  # the stream goes on to ANCHORED; settling is what is measured
                     break

@@ -2,6 +2,9 @@
 
 The sentence is for the person refused; `collides_with` is for the machine (the
 gRPC error details, the regulator's report), so neither has to parse the other.
+A rule pack's finding also carries its rule's meaning and source, so a report
+can say which regulation refused the transfer without loading the pack that was
+in force then.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class Finding(BaseModel):
     code: str
     message: str
     collides_with: Collision | None = None
+    meaning: str | None = None  # a rule pack's finding: its rule's one-line meaning
+    source: str | None = None  # ... and the document and article it comes from
 
     def reason(self) -> Reason:
         """The finding as the transfer's refusal reason."""

@@ -2,7 +2,8 @@
 
 Built by the caller from the transfer request, the registry catalogue (for the
 jurisdictions) and the source registry's current holdings; the checks need
-nothing else from the caller, and everything else from `DoubleCountingFacts`.
+nothing else from the caller, and everything else from `DoubleCountingFacts`
+(and, for the rule packs, `RuleFacts`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from domain.holdings import Holding
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, Purpose
 
-__all__ = ["INTERNATIONAL", "Purpose", "TransferProposal", "country_of"]  # Purpose lives in domain
+__all__ = [  # Purpose lives in domain
+    "INTERNATIONAL",
+    "Purpose",
+    "TransferProposal",
+    "account_key",
+    "country_of",
+    "within",
+]
 
 INTERNATIONAL = "XX"  # registries that belong to no country (Verra, Gold Standard, the A6.4 registry)
 
@@ -27,6 +35,20 @@ def country_of(jurisdiction: str) -> str | None:
     return None if country == INTERNATIONAL else country
 
 
+def within(jurisdiction: str, area: str) -> bool:
+    """True when `jurisdiction` is `area` or one of its subdivisions (CN-GD is within CN; XX only in XX)."""
+    return jurisdiction == area or jurisdiction.startswith(f"{area}-")
+
+
+def account_key(account: AccountRef) -> str:
+    """How `TransferProposal.account_states` names an account: "registry:account".
+
+    Registry ids hold no colon, so the first colon splits the key even when the
+    account id has colons of its own.
+    """
+    return f"{account.registry_id}:{account.account_id}"
+
+
 class TransferProposal(BaseModel):
     """One transfer to be checked before its source lock.
 
@@ -35,6 +57,12 @@ class TransferProposal(BaseModel):
     `acquiring_party` names the Party using the units when the destination
     registry belongs to none (an international registry); otherwise it defaults
     to the destination's country.
+    `compliance_year` is the year of the compliance obligation the units count
+    towards (rule packs judge by the rules in force in it); None lets the caller
+    of `evaluate` name it, so the pure code never reads a clock.
+    `account_states` are the registries' own words for the accounts' states
+    ("open", "blocked", ...), keyed by `account_key`; an account missing from it
+    is judged by each account-status rule's `missing_state`.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -48,6 +76,8 @@ class TransferProposal(BaseModel):
     purpose: Purpose = Purpose.UNSPECIFIED
     acquiring_party: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     source_holdings: tuple[Holding, ...] = ()
+    compliance_year: int | None = Field(default=None, ge=1, le=9999)
+    account_states: dict[str, str] = Field(default_factory=dict)
 
     @property
     def crosses_border(self) -> bool:
@@ -58,6 +88,10 @@ class TransferProposal(BaseModel):
     def host_party(self) -> str:
         """The Party where the reductions happened: the host country the serial encodes."""
         return self.block.country
+
+    def account_state(self, account: AccountRef) -> str | None:
+        """The registry's word for the state of `account`, or None when the caller did not say."""
+        return self.account_states.get(account_key(account))
 
     @property
     def using_party(self) -> str | None:

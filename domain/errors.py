@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 QUOTED_MAX = 64  # characters of a caller's input an error message may repeat
 
 
@@ -32,10 +35,46 @@ class GatewayError(Exception):
         return self.message
 
 
+class FieldViolation(NamedTuple):
+    """One thing wrong with a request: the field by its full path (`source.account_id`) and what."""
+
+    field: str
+    description: str
+
+
 class InvalidInput(GatewayError):
-    """The request itself is wrong, whatever the state of the world (INVALID_ARGUMENT)."""
+    """The request itself is wrong, whatever the state of the world (INVALID_ARGUMENT).
+
+    It names every field found wrong at once (`violations`), so a caller fixes a
+    request in one round trip; a single-field refusal is one violation on `field`.
+    """
 
     code = "INVALID-INPUT"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        violations: Sequence[FieldViolation] = (),
+    ) -> None:
+        super().__init__(message, code=code, field=field or (violations[0].field if violations else None))
+        self.violations: tuple[FieldViolation, ...] = tuple(violations) or (
+            FieldViolation(field or "", message),
+        )
+
+    @classmethod
+    def of(cls, violations: Sequence[FieldViolation]) -> InvalidInput:
+        """One refusal naming every violation; its message lists their descriptions."""
+        return cls("; ".join(v.description for v in violations), violations=violations)
+
+    @classmethod
+    def joined(cls, refusals: Sequence[InvalidInput]) -> InvalidInput:
+        """One refusal for several: a single one as it is (its own code), several as their violations."""
+        if len(refusals) == 1:
+            return refusals[0]
+        return cls.of([v for refusal in refusals for v in refusal.violations])
 
 
 class MalformedSerial(InvalidInput):
@@ -60,11 +99,35 @@ class PreconditionFailed(GatewayError):
     code = "PRECONDITION-FAILED"
 
 
-class NotFound(GatewayError):
+class ResourceError(GatewayError):
+    """An error about one resource, named by its kind and id (the gRPC edge's `google.rpc.ResourceInfo`).
+
+    `resource_type` is the kind in the domain's words (`transfer`, `pledge`) and
+    `resource_name` the id the caller sent; the gRPC edge fills in either from the
+    request when the raiser could not know it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        resource_type: str | None = None,
+        resource_name: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, field=field)
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+
+
+class NotFound(ResourceError):
+    """No resource has the id the caller named (NOT_FOUND)."""
+
     code = "NOT-FOUND"
 
 
-class AlreadyExists(GatewayError):
+class AlreadyExists(ResourceError):
     """Same client-chosen id, different content (ALREADY_EXISTS)."""
 
     code = "ALREADY-EXISTS"

@@ -183,6 +183,8 @@ class TransferRequest(BaseModel):
     serial: str
     quantity: int | None = None
     purpose: Purpose = Purpose.UNSPECIFIED
+    # The covered entity's compliance year an offset counts towards (None: the year it is submitted).
+    compliance_year: int | None = None
 
     @field_validator("transfer_id")
     @classmethod

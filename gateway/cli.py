@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gateway.rules_command import rules
 from gateway.settings import Settings, SettingsError
 from ledger_anchor.verify_command import verify_command
 from protos.carbon.gateway.v1 import (
@@ -156,6 +157,7 @@ json_option = click.option(
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as one JSON object once ready.")
 def up(demo: bool, as_json: bool) -> None:
     """Run the whole gateway on this machine until Ctrl-C."""
+    from compliance_rules.rulebook import RulePackError
     from gateway.preflight import PortUnavailable, check_ports_free
     from gateway.runtime import EmbeddedGateway
     from ledger_anchor.chain import ChainError
@@ -194,7 +196,7 @@ def up(demo: bool, as_json: bool) -> None:
 
     try:
         asyncio.run(serve())
-    except (ChainError, ForeignWorker) as exc:
+    except (ChainError, ForeignWorker, RulePackError) as exc:
         raise CommandError(f"cannot start: {exc}") from None
 
 
@@ -233,6 +235,20 @@ def _channel(target: str) -> Iterator[grpc.Channel]:
             raise CommandError(" ".join(details.split()), code=code) from None
 
 
+_PAGE_SIZE = 500  # the contract's largest page: fewest round trips
+
+
+def _every_page(call: Callable[[Any], Any], request: Any, items: str) -> list[Any]:
+    """Every item of a paged list RPC, asking page after page until the last."""
+    found: list[Any] = []
+    while True:
+        page = call(request)
+        found += getattr(page, items)
+        if not page.next_page_token:
+            return found
+        request.page_token = page.next_page_token
+
+
 def _account(value: str) -> transfer_pb2.AccountRef:
     registry_id, sep, account_id = value.partition(":")
     if not sep or not registry_id or not account_id:
@@ -262,7 +278,8 @@ def _follow(
 ) -> transfer_pb2.Transfer:
     """Print every state WatchTransfer sends; return the last (a final one)."""
     previous: transfer_pb2.Transfer | None = None
-    for update in stub.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id)):
+    for watched in stub.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id)):
+        update = watched.transfer
         if as_json:
             _echo_json(_to_json(update))
         else:
@@ -309,7 +326,7 @@ def transfer(
         request.quantity = quantity
     with _channel(target) as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
-        latest = stub.SubmitTransfer(request)
+        latest = stub.SubmitTransfer(request).transfer
         if not wait and as_json:
             _echo_json(_to_json(latest))
         elif wait:
@@ -358,13 +375,17 @@ def resolve(
     """Decide a transfer that needs intervention: retry its stopped step, or record it settled or
     compensated by hand."""
     with _channel(target) as channel:
-        resolved = transfer_pb2_grpc.TransferServiceStub(channel).ResolveTransfer(
-            transfer_pb2.ResolveTransferRequest(
-                transfer_id=transfer_id,
-                resolution=RESOLUTIONS[resolution],
-                reason=reason,
-                operator=operator,
+        resolved = (
+            transfer_pb2_grpc.TransferServiceStub(channel)
+            .ResolveTransfer(
+                transfer_pb2.ResolveTransferRequest(
+                    transfer_id=transfer_id,
+                    resolution=RESOLUTIONS[resolution],
+                    reason=reason,
+                    operator=operator,
+                )
             )
+            .transfer
         )
     if as_json:
         _echo_json(_to_json(resolved))
@@ -379,11 +400,14 @@ def resolve(
 @target_option
 def holdings(registry_id: str, account_id: str | None, as_json: bool, target: str) -> None:
     """List the holdings of a registry, or of one account in it."""
-    request = registry_pb2.ListHoldingsRequest(registry_id=registry_id)
+    request = registry_pb2.ListHoldingsRequest(registry_id=registry_id, page_size=_PAGE_SIZE)
     if account_id is not None:
         request.account_id = account_id
     with _channel(target) as channel:
-        found = registry_pb2_grpc.RegistryServiceStub(channel).ListHoldings(request)
+        stub = registry_pb2_grpc.RegistryServiceStub(channel)
+        found = registry_pb2.ListHoldingsResponse(
+            holdings=_every_page(stub.ListHoldings, request, "holdings")
+        )
     if as_json:
         _echo_json(_to_json(found))
         return
@@ -405,8 +429,10 @@ def holdings(registry_id: str, account_id: str | None, as_json: bool, target: st
 def registries(as_json: bool, target: str) -> None:
     """List every registry the gateway links."""
     with _channel(target) as channel:
-        found = registry_pb2_grpc.RegistryServiceStub(channel).ListRegistries(
-            registry_pb2.ListRegistriesRequest()
+        stub = registry_pb2_grpc.RegistryServiceStub(channel)
+        request = registry_pb2.ListRegistriesRequest(page_size=_PAGE_SIZE)
+        found = registry_pb2.ListRegistriesResponse(
+            registries=_every_page(stub.ListRegistries, request, "registries")
         )
     if as_json:
         _echo_json(_to_json(found))
@@ -515,6 +541,7 @@ def audit(ledger_url: str | None, rpc: str | None, contract: str | None, as_json
 
 
 main.add_command(verify_command)
+main.add_command(rules)
 
 if __name__ == "__main__":
     main()

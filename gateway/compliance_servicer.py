@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
@@ -13,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from adapters import catalogue
 from compliance_rules import CHECKS
+from compliance_rules.article6_report import UnadjustedUse
 from compliance_rules.corresponding_adjustment import AdjustmentState
 from compliance_rules.crosswalk_csv import read_crosswalk_csv, write_crosswalk_csv
 from compliance_rules.facts import (
@@ -22,20 +21,21 @@ from compliance_rules.facts import (
     FirstTransfer,
     GenerationCertificate,
     IssuanceRecord,
+    Movement,
     Pledge,
 )
 from compliance_rules.findings import Finding
 from compliance_rules.periods import Period
+from domain import paging
 from domain.errors import InvalidInput, UnknownRegistry, quoted
 from domain.serials import SerialBlock
 from gateway import article6_export, wire
-from gateway.servicers import mapped
+from gateway.servicers import mapped, mapped_on
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
 from protos.carbon.gateway.v1 import compliance_pb2_grpc
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USES = {
     pb.AUTHORISED_USE_NDC: AuthorisedUse.NDC,
     pb.AUTHORISED_USE_OIMP: AuthorisedUse.OIMP,
@@ -84,40 +84,24 @@ def _first_transfer(first: FirstTransfer) -> pb.FirstTransfer:
     )
 
 
-def _day(text: str, field: str) -> date:
-    if not _ISO_DAY.match(text):
-        raise InvalidInput(f"{field} must be a YYYY-MM-DD date, got {text!r}", field=field)
-    try:
-        return date.fromisoformat(text)
-    except ValueError as bad:
-        raise InvalidInput(f"{field}: {bad}", field=field) from bad
-
-
-def _period(start: str, end: str, start_field: str, end_field: str) -> Period:
-    return _fact(Period, start=_day(start, start_field), end=_day(end, end_field))
-
-
-def _mwh(text: str, field: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation as bad:
-        raise InvalidInput(f"{field} must be a decimal number of MWh, got {text!r}", field=field) from bad
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"{field} must be a positive number of MWh, got {text!r}", field=field)
-    return value
+def _period(request: Any, start_field: str, end_field: str) -> Period:
+    """The period two day fields of `request` give; an end before its start names the end field."""
+    start = wire.day_from_proto(getattr(request, start_field), start_field)
+    end = wire.day_from_proto(getattr(request, end_field), end_field)
+    if end < start:
+        raise InvalidInput(f"{end_field} {end} is before {start_field} {start}", field=end_field)
+    return _fact(Period, start=start, end=end)
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _fact(model: type[M], **fields: Any) -> M:
-    """Build a fact; a field the model refuses is bad input naming that field."""
+    """Build a fact; every field the model refuses is bad input naming that field."""
     try:
         return model(**fields)
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or model.__name__
-        raise InvalidInput(f"{field}: {first['msg']}", field=field) from invalid
+        raise wire.invalid_input_from(invalid) from invalid
 
 
 def _parse_serial(registry_id: str, serial: str, registry_field: str) -> SerialBlock:
@@ -134,20 +118,78 @@ def _authorisation(request: pb.RecordAuthorisationRequest) -> Authorisation:
         raise InvalidInput(
             "authorised_use must be NDC, OIMP or MITIGATION_CONTRIBUTION", field="authorised_use"
         )
-    block = catalogue.parse_serial(request.registry_id, request.serial) if request.serial else None
+    block = _parse_serial(request.registry_id, request.serial, "registry_id") if request.serial else None
     return _fact(
         Authorisation,
         authorisation_id=request.authorisation_id,
         host_party=request.host_party,
         authorised_use=_USES[request.authorised_use],
         cooperative_approach_id=request.cooperative_approach_id,
-        authorised_on=_day(request.authorised_on, "authorised_on"),
+        authorised_on=wire.day_from_proto(request.authorised_on, "authorised_on"),
         mitigation_type=request.mitigation_type or "emission reduction",
         block=block,
         programme=request.programme or None,
         project_id=request.project_id or None,
         vintage=request.vintage or None,
     )
+
+
+def _use_to_proto(use: UnadjustedUse) -> pb.UnadjustedUse:
+    return pb.UnadjustedUse(
+        transfer_id=use.transfer_id,
+        serial_space=use.block.serial_space,
+        start=use.block.start,
+        end=use.block.end,
+        host_party=use.host_party,
+        using_party=use.using_party_or_entity,
+        first_transfer_id=use.first_transfer_id or "",
+        adjustment=(
+            _adjustment_to_proto(use.adjustment)
+            if use.adjustment
+            else pb.CORRESPONDING_ADJUSTMENT_UNSPECIFIED
+        ),
+    )
+
+
+def _movement_to_proto(move: Movement) -> pb.Movement:
+    msg = pb.Movement(
+        transfer_id=move.transfer_id,
+        source=wire.account_to_proto(move.source),
+        destination=wire.account_to_proto(move.destination),
+        serial_space=move.block.serial_space,
+        start=move.block.start,
+        end=move.block.end,
+    )
+    msg.settle_time.FromDatetime(move.settled_at)
+    return msg
+
+
+def _micros(moment: datetime) -> int:
+    """An instant as whole microseconds since the epoch: a sort key that orders like the instant."""
+    return round(moment.timestamp() * 1_000_000)
+
+
+def _first_transfer_key(first: FirstTransfer) -> paging.Key:
+    return (_micros(first.transferred_at), first.transfer_id)
+
+
+def _use_key(use: UnadjustedUse) -> paging.Key:
+    return (use.transfer_id, use.block.serial_space, use.block.start)
+
+
+def _movement_key(move: Movement) -> paging.Key:
+    return (_micros(move.settled_at), move.transfer_id, move.block.serial_space, move.block.start)
+
+
+def _paged_request(request: Any) -> tuple[int, str]:
+    return paging.page_size(request.page_size), request.page_token
+
+
+ON_AUTHORISATION = ("authorisation", "authorisation_id")
+ON_ISSUANCE = ("issuance", "issuance_id")
+ON_CERTIFICATE = ("generation certificate", "certificate_id")
+ON_PLEDGE = ("pledge", "pledge_id")
+ON_FIRST_TRANSFER = ("first transfer", "transfer_id")
 
 
 class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
@@ -159,7 +201,11 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     async def EvaluateTransfer(
         self, request: pb.EvaluateTransferRequest, context: grpc.aio.ServicerContext
     ) -> pb.EvaluateTransferResponse:
-        decision = await self._desk.evaluate(wire.transfer_request_from_proto(request.transfer))
+        try:
+            proposed = wire.transfer_request_from_proto(request.transfer)
+        except InvalidInput as refused:
+            raise _under("transfer", refused) from refused
+        decision = await self._desk.evaluate(proposed)
         return pb.EvaluateTransferResponse(
             allowed=decision.allowed, findings=[_finding(f) for f in decision.findings]
         )
@@ -168,7 +214,13 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     async def ListChecks(
         self, request: pb.ListChecksRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListChecksResponse:
-        return pb.ListChecksResponse(checks=[pb.Check(code=c.code, meaning=c.meaning) for c in CHECKS])
+        size, token = _paged_request(request)
+        checks, next_token = paging.page_of(
+            CHECKS, lambda c: (c.code,), scope="checks", query={}, size=size, token=token
+        )
+        return pb.ListChecksResponse(
+            checks=[pb.Check(code=c.code, meaning=c.meaning) for c in checks], next_page_token=next_token
+        )
 
     @mapped
     async def ImportCrosswalk(
@@ -186,67 +238,66 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
             csv=write_crosswalk_csv(await asyncio.to_thread(self._ledger.crosswalk))
         )
 
-    @mapped
+    @mapped_on(ON_AUTHORISATION)
     async def RecordAuthorisation(
         self, request: pb.RecordAuthorisationRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordFactResponse:
+    ) -> pb.RecordAuthorisationResponse:
         created = await asyncio.to_thread(self._ledger.record_authorisation, _authorisation(request))
-        return pb.RecordFactResponse(created=created)
+        return pb.RecordAuthorisationResponse(created=created)
 
-    @mapped
+    @mapped_on(ON_ISSUANCE)
     async def RecordIssuance(
         self, request: pb.RecordIssuanceRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordFactResponse:
-        block = catalogue.parse_serial(request.registry_id, request.serial)
+    ) -> pb.RecordIssuanceResponse:
+        block = _parse_serial(request.registry_id, request.serial, "registry_id")
         issuance = _fact(
             IssuanceRecord,
             issuance_id=request.issuance_id,
             programme=block.programme,
             project_id=block.project_id,
-            monitoring_period=_period(
-                request.monitoring_start, request.monitoring_end, "monitoring_start", "monitoring_end"
-            ),
+            monitoring_period=_period(request, "monitoring_start", "monitoring_end"),
             block=block,
         )
-        return pb.RecordFactResponse(created=await asyncio.to_thread(self._ledger.record_issuance, issuance))
+        created = await asyncio.to_thread(self._ledger.record_issuance, issuance)
+        return pb.RecordIssuanceResponse(created=created)
 
-    @mapped
+    @mapped_on(ON_ISSUANCE)
     async def RecordCreditedGeneration(
         self, request: pb.RecordCreditedGenerationRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordFactResponse:
-        block = catalogue.parse_serial(request.registry_id, request.serial)
+    ) -> pb.RecordCreditedGenerationResponse:
+        block = _parse_serial(request.registry_id, request.serial, "registry_id")
         generation = _fact(
             CreditedGeneration,
             issuance_id=request.issuance_id,
             programme=block.programme,
             plant_id=request.plant_id,
-            period=_period(request.period_start, request.period_end, "period_start", "period_end"),
-            generated_mwh=_mwh(request.generated_mwh, "generated_mwh"),
-            credited_mwh=_mwh(request.credited_mwh, "credited_mwh"),
+            period=_period(request, "period_start", "period_end"),
+            generated_mwh=wire.mwh_from_proto(request.generated_mwh, "generated_mwh"),
+            credited_mwh=wire.mwh_from_proto(request.credited_mwh, "credited_mwh"),
             block=block,
         )
         created = await asyncio.to_thread(self._ledger.record_credited_generation, generation)
-        return pb.RecordFactResponse(created=created)
+        return pb.RecordCreditedGenerationResponse(created=created)
 
-    @mapped
+    @mapped_on(ON_CERTIFICATE)
     async def RecordGenerationCertificate(
         self, request: pb.RecordGenerationCertificateRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordFactResponse:
+    ) -> pb.RecordGenerationCertificateResponse:
         certificate = _fact(
             GenerationCertificate,
             certificate_id=request.certificate_id,
             programme=request.programme,
             plant_id=request.plant_id,
-            period=_period(request.period_start, request.period_end, "period_start", "period_end"),
-            mwh=_mwh(request.mwh, "mwh"),
+            period=_period(request, "period_start", "period_end"),
+            mwh=wire.mwh_from_proto(request.mwh, "mwh"),
         )
         created = await asyncio.to_thread(self._ledger.record_generation_certificate, certificate)
-        return pb.RecordFactResponse(created=created)
+        return pb.RecordGenerationCertificateResponse(created=created)
 
-    @mapped
+    @mapped_on(ON_PLEDGE)
     async def RecordPledge(
         self, request: pb.RecordPledgeRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordFactResponse:
+    ) -> pb.RecordPledgeResponse:
         holder = wire.account_from_proto(request.holder, "holder")
         pledge = _fact(
             Pledge,
@@ -260,19 +311,19 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
             holder, pledge.block, holder_field="holder.account_id", serial_field="serial"
         )
         created = await asyncio.to_thread(self._ledger.record_pledge, pledge, datetime.now(UTC))
-        return pb.RecordFactResponse(created=created)
+        return pb.RecordPledgeResponse(created=created)
 
-    @mapped
+    @mapped_on(ON_PLEDGE)
     async def ReleasePledge(
         self, request: pb.ReleasePledgeRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordFactResponse:
+    ) -> pb.ReleasePledgeResponse:
         released = await asyncio.to_thread(self._ledger.release_pledge, request.pledge_id, datetime.now(UTC))
-        return pb.RecordFactResponse(created=released)
+        return pb.ReleasePledgeResponse(released=released)
 
-    @mapped
+    @mapped_on(ON_FIRST_TRANSFER)
     async def AdvanceCorrespondingAdjustment(
         self, request: pb.AdvanceCorrespondingAdjustmentRequest, context: grpc.aio.ServicerContext
-    ) -> pb.FirstTransfer:
+    ) -> pb.AdvanceCorrespondingAdjustmentResponse:
         if request.state not in _ADJUSTMENTS:
             raise InvalidInput("state must be NOT_STARTED, PENDING or APPLIED", field="state")
         first = await asyncio.to_thread(
@@ -281,44 +332,55 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
             _ADJUSTMENTS[request.state],
             datetime.now(UTC),
         )
-        return _first_transfer(first)
+        return pb.AdvanceCorrespondingAdjustmentResponse(first_transfer=_first_transfer(first))
 
     @mapped
     async def ListFirstTransfers(
         self, request: pb.ListFirstTransfersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListFirstTransfersResponse:
-        firsts = await asyncio.to_thread(self._ledger.first_transfers)
-        return pb.ListFirstTransfersResponse(first_transfers=[_first_transfer(f) for f in firsts])
+        size, token = _paged_request(request)
+        if token:  # a bad token is refused before the ledger is read
+            paging.position(token, "first-transfers", {})
+        firsts, next_token = paging.page_of(
+            await asyncio.to_thread(self._ledger.first_transfers),
+            _first_transfer_key,
+            scope="first-transfers",
+            query={},
+            size=size,
+            token=token,
+        )
+        return pb.ListFirstTransfersResponse(
+            first_transfers=[_first_transfer(f) for f in firsts], next_page_token=next_token
+        )
 
     @mapped
     async def ListUnadjustedUses(
         self, request: pb.ListUnadjustedUsesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListUnadjustedUsesResponse:
-        flagged = await asyncio.to_thread(article6_export.unadjusted, self._ledger)
+        size, token = _paged_request(request)
+        if token:
+            paging.position(token, "unadjusted-uses", {})
+        uses, next_token = paging.page_of(
+            await asyncio.to_thread(article6_export.unadjusted, self._ledger),
+            _use_key,
+            scope="unadjusted-uses",
+            query={},
+            size=size,
+            token=token,
+        )
         return pb.ListUnadjustedUsesResponse(
-            uses=[
-                pb.UnadjustedUse(
-                    transfer_id=u.transfer_id,
-                    serial_space=u.block.serial_space,
-                    start=u.block.start,
-                    end=u.block.end,
-                    host_party=u.host_party,
-                    using_party=u.using_party_or_entity,
-                    first_transfer_id=u.first_transfer_id or "",
-                    adjustment=(
-                        _adjustment_to_proto(u.adjustment)
-                        if u.adjustment
-                        else pb.CORRESPONDING_ADJUSTMENT_UNSPECIFIED
-                    ),
-                )
-                for u in flagged
-            ]
+            uses=[_use_to_proto(u) for u in uses], next_page_token=next_token
         )
 
     @mapped
     async def ExportArticle6Actions(
         self, request: pb.ExportArticle6ActionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ExportArticle6ActionsResponse:
+        if request.format not in pb.ExportFormat.values():
+            raise InvalidInput(
+                f"format {request.format} is not an ExportFormat: use EXPORT_FORMAT_CSV or EXPORT_FORMAT_JSON",
+                field="format",
+            )
         as_json = request.format == pb.EXPORT_FORMAT_JSON
         content = await asyncio.to_thread(article6_export.export, self._ledger, as_json)
         return pb.ExportArticle6ActionsResponse(
@@ -329,19 +391,27 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     async def GetLineage(
         self, request: pb.GetLineageRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetLineageResponse:
-        block = catalogue.parse_serial(request.registry_id, request.serial)
-        moves = await asyncio.to_thread(self._ledger.facts().lineage, block)
-        return pb.GetLineageResponse(
-            movements=[
-                pb.Movement(
-                    transfer_id=m.transfer_id,
-                    source=wire.account_to_proto(m.source),
-                    destination=wire.account_to_proto(m.destination),
-                    serial_space=m.block.serial_space,
-                    start=m.block.start,
-                    end=m.block.end,
-                    settle_time=m.settled_at.isoformat(),
-                )
-                for m in moves
-            ]
+        size, token = _paged_request(request)
+        query = {"registry_id": request.registry_id, "serial": request.serial}
+        if token:
+            paging.position(token, "lineage", query)
+        block = _parse_serial(request.registry_id, request.serial, "registry_id")
+        moves, next_token = paging.page_of(
+            await asyncio.to_thread(self._ledger.facts().lineage, block),
+            _movement_key,
+            scope="lineage",
+            query=query,
+            size=size,
+            token=token,
         )
+        return pb.GetLineageResponse(
+            movements=[_movement_to_proto(m) for m in moves], next_page_token=next_token
+        )
+
+
+def _under(prefix: str, refused: InvalidInput) -> InvalidInput:
+    """A refusal of a nested message, its fields named by their full path in the outer request."""
+    violations = [
+        type(v)(f"{prefix}.{v.field}" if v.field else prefix, v.description) for v in refused.violations
+    ]
+    return InvalidInput(refused.message, code=refused.code, violations=violations)

@@ -1,4 +1,5 @@
-"""Seeds the sandbox registries with the documented demo holdings (gateway/demo_holdings.toml).
+"""Seeds the sandbox registries with the documented demo holdings (gateway/demo_holdings.toml), and
+the ledger with the demo's covered entities (gateway/demo_entities.toml), so the README's offset works.
 
 Seeding is idempotent (one seed key per file content), so `up --demo` on an existing
 data folder adds nothing twice. Seeding opens every demo holder's account (the
@@ -19,8 +20,11 @@ from pydantic import BaseModel
 from adapters import catalogue
 from adapters.base import AccountState
 from adapters.sandbox.wire import AccountIn, AccountsRequest, SeedHolding, SeedRequest
+from compliance_rules.rule_facts import CoveredEntity
 from domain.gases import Gas, GwpSet
 from domain.serials import SerialBlock
+from domain.transfers import AccountRef
+from ledger import Ledger
 
 DEMO_FILE = Path(__file__).with_name("demo_holdings.toml")
 
@@ -78,3 +82,27 @@ async def seed_demo_holdings(sandbox_url: str, path: Path = DEMO_FILE) -> None:
     text = path.read_bytes()
     key = "demo-" + hashlib.sha256(text).hexdigest()[:16]
     await post_seed(sandbox_url, seed_request(load_demo_holdings(path), key))
+
+
+DEMO_ENTITIES_FILE = Path(__file__).with_name("demo_entities.toml")
+
+
+class DemoEntity(BaseModel):
+    entity_id: str
+    name: str
+    market: str
+    accounts: list[str]  # registry:account
+    verified_emissions: dict[int, int]
+
+
+def seed_demo_entities(ledger: Ledger, path: Path = DEMO_ENTITIES_FILE) -> None:
+    """Load the demo's covered entities and their verified emissions into the ledger (idempotent)."""
+    for raw in tomllib.loads(path.read_text())["entities"]:
+        entity = DemoEntity.model_validate(raw)
+        accounts = [
+            AccountRef(registry_id=r, account_id=a) for r, _, a in (x.partition(":") for x in entity.accounts)
+        ]
+        covered = CoveredEntity(entity_id=entity.entity_id, name=entity.name, market=entity.market)
+        ledger.record_covered_entity(covered, accounts)
+        for year, tonnes in entity.verified_emissions.items():
+            ledger.record_verified_emissions(entity.entity_id, year, tonnes)

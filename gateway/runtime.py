@@ -40,7 +40,8 @@ from adapters.evidence import EvidenceReader, evidence_reader_for
 from adapters.http_client import SandboxRegistryClient
 from adapters.polite_client import Politeness
 from adapters.sandbox.server import RunningSandbox, start_sandbox
-from gateway.demo import seed_demo_holdings
+from compliance_rules.rulebook import Rulebook, load_rulebook
+from gateway.demo import seed_demo_entities, seed_demo_holdings
 from gateway.orphan_sweep import sweep_forever
 from gateway.server import start_grpc_server
 from gateway.settings import Settings
@@ -98,6 +99,7 @@ class EmbeddedGateway:
     client: Client | None = None
     ledger: Ledger | None = None
     desk: TransferDesk | None = None
+    rulebook: Rulebook | None = None
     adapters: dict[str, SandboxRegistryClient] = field(default_factory=dict)
     evidence_readers: dict[str, EvidenceReader] = field(default_factory=dict)
     _env: WorkflowEnvironment | None = None
@@ -138,12 +140,15 @@ class EmbeddedGateway:
             for p in catalogue.all_profiles()
             if p.info.evidence_based
         }
-        transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers)
+        self.rulebook = load_rulebook(s.rule_packs_dir) if s.rule_packs_dir else load_rulebook()
+        if self.demo:
+            await asyncio.to_thread(seed_demo_entities, self.ledger)
+        transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers, self.rulebook)
         anchoring = AnchorActivities(self.ledger, self.chain)
         self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring, fingerprint)
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
-        self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s)
+        self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}", desk, self.adapters, self.ledger, s.watch_poll_s
         )

@@ -1,6 +1,7 @@
 """gRPC servicers: thin translations between the wire and the service layer.
 
-Every method goes through `mapped`, the one place where a domain error becomes
+Every method goes through `mapped`, which first enforces the contract's REQUIRED
+fields (gateway.required_fields) and is the one place where a domain error becomes
 a gRPC status, so no servicer decides status codes on its own.
 """
 
@@ -12,13 +13,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from adapters import catalogue
 from adapters.base import RegistryAdapter
-from domain.errors import GatewayError, InvalidInput
+from domain import paging
+from domain.errors import GatewayError, ResourceError
+from domain.holdings import Holding
 from domain.transfers import FINAL_STATES, Transfer, TransferState, require_account_id
-from gateway import wire
-from gateway.settlement_proofs import consistency, settlement_receipt
+from gateway import required_fields, wire
+from gateway.settlement_proofs import consistency, latest_tree_head, settlement_receipt
 from gateway.status_codes import abort_with
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger, TransferEvent
@@ -32,23 +36,51 @@ from protos.carbon.gateway.v1 import (
 )
 
 R = TypeVar("R")
+Method = Callable[..., Awaitable[R]]
 # Anchoring always follows settlement, so a watch ends at ANCHORED, not SETTLED; it also ends at
 # NEEDS_INTERVENTION, where only an operator's ResolveTransfer moves the transfer on.
 WATCH_ENDS = FINAL_STATES - {TransferState.SETTLED}
-_MAX_PAGE = 500
 _WATCH_MAX_PAUSE_S = 2.0
 
 
-def mapped(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-    @functools.wraps(method)
-    async def run(self: Any, request: Any, context: grpc.aio.ServicerContext) -> R:
-        try:
-            return await method(self, request, context)
-        except GatewayError as error:
-            await abort_with(context, error)
-            raise AssertionError("abort returned") from error
+def named_resource(error: GatewayError, request: Message, resource: tuple[str, str] | None) -> GatewayError:
+    """`error`, naming the resource the request asked about when its raiser could not."""
+    if resource is not None and isinstance(error, ResourceError):
+        kind, id_field = resource
+        error.resource_type = error.resource_type or kind
+        error.resource_name = error.resource_name or str(getattr(request, id_field))
+    return error
 
-    return run
+
+def mapped_on(resource: tuple[str, str] | None) -> Callable[[Method[R]], Method[R]]:
+    """`mapped`, for a method about one resource: (its kind, the request field holding its id)."""
+
+    def wrap(method: Method[R]) -> Method[R]:
+        @functools.wraps(method)
+        async def run(self: Any, request: Message, context: grpc.aio.ServicerContext) -> R:
+            try:
+                required_fields.require(request)
+                return await method(self, request, context)
+            except GatewayError as error:
+                await abort_with(context, named_resource(error, request, resource))
+                raise AssertionError("abort returned") from error
+
+        return run
+
+    return wrap
+
+
+def mapped(method: Method[R]) -> Method[R]:
+    """Required fields first, then the method; a domain error becomes its status."""
+    return mapped_on(None)(method)
+
+
+ON_TRANSFER = ("transfer", "transfer_id")
+
+
+def _holding_key(holding: Holding) -> paging.Key:
+    block = holding.block
+    return (holding.account_id, block.serial_space, block.start, holding.status.value)
 
 
 class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
@@ -59,23 +91,45 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def ListRegistries(
         self, request: registry_pb2.ListRegistriesRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.ListRegistriesResponse:
-        infos = [p.info for p in catalogue.all_profiles()]
-        return registry_pb2.ListRegistriesResponse(registries=[wire.registry_to_proto(i) for i in infos])
+        infos, token = paging.page_of(
+            [p.info for p in catalogue.all_profiles()],
+            lambda info: (info.registry_id,),
+            scope="registries",
+            query={},
+            size=paging.page_size(request.page_size),
+            token=request.page_token,
+        )
+        return registry_pb2.ListRegistriesResponse(
+            registries=[wire.registry_to_proto(i) for i in infos], next_page_token=token
+        )
 
     @mapped
     async def ParseSerial(
         self, request: registry_pb2.ParseSerialRequest, context: grpc.aio.ServicerContext
-    ) -> registry_pb2.SerialBlock:
+    ) -> registry_pb2.ParseSerialResponse:
         block = catalogue.parse_serial(request.registry_id, request.serial)
-        return wire.block_to_proto(request.registry_id, block)
+        return registry_pb2.ParseSerialResponse(block=wire.block_to_proto(request.registry_id, block))
 
     @mapped
     async def ListHoldings(
         self, request: registry_pb2.ListHoldingsRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.ListHoldingsResponse:
         registry_id, account = wire.holdings_query_from_proto(request)
-        holdings = await self._adapters[registry_id].holdings(account)
-        return registry_pb2.ListHoldingsResponse(holdings=[wire.holding_to_proto(h) for h in holdings])
+        size = paging.page_size(request.page_size)
+        query = {"registry_id": registry_id, "account_id": "*" if account is None else f"={account}"}
+        if request.page_token:  # a bad token is refused before the registry is asked
+            paging.position(request.page_token, "holdings", query)
+        holdings, token = paging.page_of(
+            await self._adapters[registry_id].holdings(account),
+            _holding_key,
+            scope="holdings",
+            query=query,
+            size=size,
+            token=request.page_token,
+        )
+        return registry_pb2.ListHoldingsResponse(
+            holdings=[wire.holding_to_proto(h) for h in holdings], next_page_token=token
+        )
 
 
 class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
@@ -83,14 +137,14 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         self._desk = desk
         self._watch_poll_s = watch_poll_s
 
-    @mapped
+    @mapped_on(ON_TRANSFER)
     async def SubmitTransfer(
         self, request: transfer_pb2.SubmitTransferRequest, context: grpc.aio.ServicerContext
-    ) -> transfer_pb2.Transfer:
+    ) -> transfer_pb2.SubmitTransferResponse:
         transfer = await self._desk.submit(wire.transfer_request_from_proto(request))
-        return self._shown(transfer)
+        return transfer_pb2.SubmitTransferResponse(transfer=self._shown(transfer))
 
-    @mapped
+    @mapped_on(ON_TRANSFER)
     async def GetTransfer(
         self, request: transfer_pb2.GetTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
@@ -100,8 +154,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def ListTransfers(
         self, request: transfer_pb2.ListTransfersRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.ListTransfersResponse:
-        if request.page_size < 0:
-            raise InvalidInput("page_size must not be negative", field="page_size")
+        size = paging.page_size(request.page_size)
         states = {wire.transfer_state_from_proto(s) for s in request.filter.states} or None
         transfers, token = await self._desk.list(
             states=states,
@@ -111,25 +164,27 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
                 if request.filter.account_id
                 else None
             ),
-            page_size=min(request.page_size or 50, _MAX_PAGE),
+            page_size=size,
             page_token=request.page_token or None,
         )
         return transfer_pb2.ListTransfersResponse(
             transfers=[wire.transfer_to_proto(t) for t in transfers], next_page_token=token or ""
         )
 
-    @mapped
+    @mapped_on(ON_TRANSFER)
     async def SubmitEvidence(
         self, request: transfer_pb2.SubmitEvidenceRequest, context: grpc.aio.ServicerContext
-    ) -> transfer_pb2.Transfer:
-        return self._shown(await self._desk.submit_evidence(request.transfer_id))
+    ) -> transfer_pb2.SubmitEvidenceResponse:
+        transfer = await self._desk.submit_evidence(request.transfer_id)
+        return transfer_pb2.SubmitEvidenceResponse(transfer=self._shown(transfer))
 
-    @mapped
+    @mapped_on(ON_TRANSFER)
     async def ResolveTransfer(
         self, request: transfer_pb2.ResolveTransferRequest, context: grpc.aio.ServicerContext
-    ) -> transfer_pb2.Transfer:
+    ) -> transfer_pb2.ResolveTransferResponse:
         decision = wire.operator_decision_from_proto(request)
-        return self._shown(await self._desk.resolve(request.transfer_id, decision))
+        transfer = await self._desk.resolve(request.transfer_id, decision)
+        return transfer_pb2.ResolveTransferResponse(transfer=self._shown(transfer))
 
     def _shown(self, transfer: Transfer, history: Sequence[TransferEvent] = ()) -> transfer_pb2.Transfer:
         """The transfer on the wire, with what its holder must do while it waits for evidence."""
@@ -142,7 +197,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
 
     async def WatchTransfer(
         self, request: transfer_pb2.WatchTransferRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[transfer_pb2.Transfer]:
+    ) -> AsyncIterator[transfer_pb2.WatchTransferResponse]:
         """Streams the transfer once per state it went through, in order; ends after ANCHORED, REJECTED,
         COMPENSATED or NEEDS_INTERVENTION.
 
@@ -153,12 +208,14 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         pause = self._watch_poll_s
         while True:
             try:
+                if not sent:
+                    required_fields.require(request)
                 transfer, events = await self._desk.history(request.transfer_id)
             except GatewayError as error:
-                await abort_with(context, error)
+                await abort_with(context, named_resource(error, request, ON_TRANSFER))
                 return
             for upto in range(sent + 1, len(events) + 1):
-                yield self._shown(transfer, events[:upto])
+                yield transfer_pb2.WatchTransferResponse(transfer=self._shown(transfer, events[:upto]))
             if events and events[-1].state in WATCH_ENDS:
                 return
             # Look often while the saga moves, less often while it waits (for evidence, say).
@@ -175,7 +232,7 @@ class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
 
-    @mapped
+    @mapped_on(ON_TRANSFER)
     async def GetSettlementProof(
         self, request: oversight_pb2.GetSettlementProofRequest, context: grpc.aio.ServicerContext
     ) -> oversight_pb2.SettlementProof:
@@ -204,4 +261,18 @@ class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
             from_root=facts.from_root,
             to_root=facts.to_root,
             proof=facts.proof,
+        )
+
+    @mapped
+    async def GetLatestTreeHead(
+        self, request: oversight_pb2.GetLatestTreeHeadRequest, context: grpc.aio.ServicerContext
+    ) -> oversight_pb2.TreeHead:
+        head = await asyncio.to_thread(latest_tree_head, self._ledger)
+        return oversight_pb2.TreeHead(
+            tree_size=head.tree_size,
+            root=_hex_bytes(head.root),
+            chain_id=head.chain_id,
+            contract_address=head.contract_address,
+            anchor_tx_hash=head.tx_hash,
+            anchor_block_number=head.block_number or 0,
         )

@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     # Looks per workflow run before an evidence wait continues as new (Temporal's history limit).
     evidence_looks_per_run: int = Field(default=500, ge=1)
 
+    # The compliance rule packs (one TOML file per jurisdiction or programme); None: the shipped ones.
+    # A pack that fails validation stops start-up naming the file, the rule and the field.
+    rule_packs_dir: Path | None = None
+
     # Transfers recorded but never started (a crash between the two) are started by a sweep at
     # start-up and this often; rows younger than the grace are left to the submit in flight.
     orphan_sweep_interval_s: float = Field(default=60.0, gt=0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 from web3 import Web3
 
-from domain.errors import InvalidInput, NotFound, PreconditionFailed, quoted
-from ledger import Ledger
+from domain.errors import FieldViolation, InvalidInput, NotFound, PreconditionFailed, quoted
+from ledger import AnchorEntry, Ledger
 from ledger_anchor import chain
 from ledger_anchor.leaf import SettlementRecord, decode_settlement, encode_settlement
 from ledger_anchor.merkle import TreeHasher, leaf_hash
@@ -33,7 +33,12 @@ def _tree(ledger: Ledger, size: int) -> TreeHasher:
 def recomputed_leaf(ledger: Ledger, transfer_id: str) -> bytes:
     transfer = ledger.get(transfer_id)
     if transfer is None:
-        raise NotFound(f"no transfer {quoted(transfer_id)}", field="transfer_id")
+        raise NotFound(
+            f"no transfer {quoted(transfer_id)}",
+            field="transfer_id",
+            resource_type="transfer",
+            resource_name=transfer_id,
+        )
     if transfer.settled_at is None:
         raise PreconditionFailed(f"transfer {transfer_id} has not settled", field="transfer_id")
     return encode_settlement(SettlementRecord.from_transfer(transfer, transfer.settled_at))
@@ -62,12 +67,29 @@ def settlement_receipt(ledger: Ledger, transfer_id: str) -> SettlementReceipt:
     )
 
 
+def latest_tree_head(ledger: Ledger) -> AnchorEntry:
+    """The newest anchored tree head with enough confirmations to be final: what proofs build on."""
+    anchor = ledger.latest_final_anchor()
+    if anchor is None:
+        raise PreconditionFailed("no tree head of the settlement log is anchored and final yet")
+    return anchor
+
+
 def consistency(ledger: Ledger, from_size: int, to_size: int) -> ConsistencyFacts:
     size = ledger.log_size()
-    if not 0 < from_size <= to_size <= size:
-        raise InvalidInput(
-            f"sizes must satisfy 0 < from_size <= to_size <= {size} (the log's size)", field="to_size"
+    wrong = []
+    if from_size < 1:
+        wrong.append(FieldViolation("from_size", f"from_size must be at least 1, got {from_size}"))
+    if to_size < from_size:
+        wrong.append(
+            FieldViolation("to_size", f"to_size must be at least from_size ({from_size}), got {to_size}")
         )
+    if to_size > size:
+        wrong.append(
+            FieldViolation("to_size", f"to_size must be at most the log's size ({size}), got {to_size}")
+        )
+    if wrong:
+        raise InvalidInput.of(wrong)
     tree = _tree(ledger, to_size)
     return ConsistencyFacts(
         from_size=from_size,

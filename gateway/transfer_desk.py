@@ -21,7 +21,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from adapters import catalogue
 from adapters.base import AccountState, RegistryAdapter, RegistryProfile
-from compliance_rules import Decision, evaluate
+from compliance_rules import Collision, Decision, Finding, evaluate
+from compliance_rules.rulebook import Rulebook
 from domain.errors import (
     AlreadyExists,
     InvalidInput,
@@ -64,11 +65,13 @@ class TransferDesk:
         adapters: Mapping[str, RegistryAdapter],
         temporal: Client,
         settings: Settings,
+        rulebook: Rulebook | None = None,
     ) -> None:
         self._ledger = ledger
         self._adapters = adapters
         self._temporal = temporal
         self._settings = settings
+        self._rulebook = rulebook
 
     async def submit(self, request: TransferRequest) -> Transfer:
         existing = await asyncio.to_thread(self._ledger.get, request.transfer_id)
@@ -97,11 +100,41 @@ class TransferDesk:
         return transfer
 
     async def evaluate(self, request: TransferRequest) -> Decision:
-        """A dry run: the checks' every finding for this request, storing and moving nothing."""
-        block, held = await self._movable(request)
+        """A dry run: every finding of the checks and rules in force for this request, storing and moving
+        nothing. Units the source no longer holds because a transfer moved them are a DC-USE finding
+        naming that transfer."""
+        try:
+            block, held = await self._movable(request)
+        except PreconditionFailed as not_held:
+            moved = await self._moved_away(request) if not_held.field == "serial" else None
+            if moved is None:
+                raise
+            return moved
         now = datetime.now(UTC)
         transfer = Transfer(request=request, block=block, created_at=now, updated_at=now)
-        return await asyncio.to_thread(evaluate, proposal_for(transfer, held), self._ledger.facts())
+        return await asyncio.to_thread(
+            lambda: evaluate(proposal_for(transfer, held), self._ledger.facts(), rulebook=self._rulebook)
+        )
+
+    async def _moved_away(self, request: TransferRequest) -> Decision | None:
+        """DC-USE naming the transfer that moved the named units out of the source, if one did."""
+        named = catalogue.parse_serial(request.source.registry_id, request.serial)
+        wanted, _ = named.split(request.quantity or named.quantity)
+        for where, account, transfer_id in await asyncio.to_thread(self._ledger.location_of, wanted):
+            if account != request.source:
+                finding = Finding(
+                    code="DC-USE",
+                    message=f"serials {where.serial_space} {where.start}-{where.end} were moved by transfer "
+                    f"{transfer_id} to {account.registry_id}:{account.account_id}",
+                    collides_with=Collision.over(
+                        where,
+                        transfer_id=transfer_id,
+                        registry_id=account.registry_id,
+                        account_id=account.account_id,
+                    ),
+                )
+                return Decision(allowed=False, findings=[finding])
+        return None
 
     async def history(self, transfer_id: str) -> tuple[Transfer, list[TransferEvent]]:
         """The transfer now, and every state it went through (oldest first)."""

@@ -6,14 +6,19 @@ edge answers INVALID_ARGUMENT before anything is stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
+from google.protobuf import timestamp_pb2
 from pydantic import ValidationError
 
 from adapters import catalogue
-from domain.errors import InvalidInput, UnknownRegistry, quoted
+from domain.errors import FieldViolation, InvalidInput, UnknownRegistry, quoted
+from domain.gases import Gas, GwpSet
 from domain.holdings import Holding
-from domain.registries import RegistryInfo
+from domain.registries import Capability, RegistryInfo
 from domain.serials import SerialBlock
 from domain.transfers import (
     AccountRef,
@@ -22,6 +27,7 @@ from domain.transfers import (
     TransferRequest,
     TransferState,
     require_account_id,
+    require_transfer_id,
 )
 from domain.units import UnitStatus
 from ledger import TransferEvent
@@ -71,6 +77,24 @@ def unit_status_to_proto(status: UnitStatus) -> int:
     return int(registry_pb2.UnitStatus.Value(f"UNIT_STATUS_{status.name}"))
 
 
+_CAPABILITIES: dict[Capability, registry_pb2.Capability] = {
+    Capability.LOCK: registry_pb2.CAPABILITY_LOCK,
+    Capability.CREDIT: registry_pb2.CAPABILITY_CREDIT,
+    Capability.FINALISE: registry_pb2.CAPABILITY_FINALISE,
+    Capability.EVIDENCE: registry_pb2.CAPABILITY_EVIDENCE,
+}
+_GASES: dict[Gas, registry_pb2.Gas] = {
+    Gas.CO2: registry_pb2.GAS_CO2,
+    Gas.CH4: registry_pb2.GAS_CH4,
+    Gas.N2O: registry_pb2.GAS_N2O,
+}
+_GWP_SETS: dict[GwpSet | None, registry_pb2.GwpSet] = {
+    None: registry_pb2.GWP_SET_UNSPECIFIED,
+    GwpSet.AR5: registry_pb2.GWP_SET_AR5,
+    GwpSet.AR6: registry_pb2.GWP_SET_AR6,
+}
+
+
 def registry_to_proto(info: RegistryInfo) -> registry_pb2.Registry:
     return registry_pb2.Registry(
         registry_id=info.registry_id,
@@ -79,7 +103,7 @@ def registry_to_proto(info: RegistryInfo) -> registry_pb2.Registry:
         programme=info.programme,
         evidence_based=info.evidence_based,
         unit_types=list(info.unit_types),
-        capabilities=sorted(c.value for c in info.capabilities),
+        capabilities=sorted(_CAPABILITIES[c] for c in info.capabilities),
     )
 
 
@@ -96,8 +120,8 @@ def block_to_proto(registry_id: str, block: SerialBlock) -> registry_pb2.SerialB
         quantity=block.quantity,
         serial_space=block.serial_space,
         attributes=block.attributes,
-        gas=block.gas.value,
-        gwp_set=block.gwp_set.value if block.gwp_set else "",
+        gas=_GASES[block.gas],
+        gwp_set=_GWP_SETS[block.gwp_set],
     )
 
 
@@ -142,7 +166,33 @@ def account_to_proto(ref: AccountRef) -> transfer_pb2.AccountRef:
     return transfer_pb2.AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
 
 
+def _refusals(*checks: Callable[[], object]) -> list[InvalidInput]:
+    """Every refusal the checks raise, so one reply names every bad field."""
+    found = []
+    for check in checks:
+        try:
+            check()
+        except InvalidInput as refused:
+            found.append(refused)
+    return found
+
+
+def _positive_quantity(msg: transfer_pb2.SubmitTransferRequest) -> None:
+    if msg.HasField("quantity") and msg.quantity <= 0:
+        raise InvalidInput(f"quantity must be positive, got {msg.quantity}", field="quantity")
+
+
 def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> TransferRequest:
+    """The request as the domain takes it; every field that is wrong on its own is named at once."""
+    refused = _refusals(
+        lambda: require_transfer_id(msg.transfer_id),
+        lambda: account_from_proto(msg.source, "source"),
+        lambda: account_from_proto(msg.destination, "destination"),
+        lambda: _positive_quantity(msg),
+        lambda: purpose_from_proto(msg.purpose),
+    )
+    if refused:
+        raise InvalidInput.joined(refused)
     try:
         return TransferRequest(
             transfer_id=msg.transfer_id,
@@ -153,9 +203,40 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
             purpose=purpose_from_proto(msg.purpose),
         )
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise InvalidInput(f"{field}: {first['msg']}", field=field) from invalid
+        raise invalid_input_from(invalid) from invalid
+
+
+def invalid_input_from(invalid: ValidationError, prefix: str = "") -> InvalidInput:
+    """A pydantic refusal as bad input naming every field it found wrong (`prefix` starts each path)."""
+    violations = []
+    for error in invalid.errors():
+        field = prefix + ".".join(str(part) for part in error["loc"])
+        violations.append(FieldViolation(field or invalid.title, f"{field or invalid.title}: {error['msg']}"))
+    return InvalidInput.of(violations)
+
+
+def day_from_proto(stamp: timestamp_pb2.Timestamp, field: str) -> date:
+    """A calendar day sent as 00:00:00 UTC of that day; any other time of day is refused, not rounded."""
+    try:
+        moment = stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError) as bad:
+        raise InvalidInput(f"{field} is not a valid timestamp", field=field) from bad
+    if moment.time() != time(0) or stamp.nanos:
+        raise InvalidInput(f"{field} must be a day at 00:00:00 UTC, got {moment.isoformat()}", field=field)
+    return moment.date()
+
+
+def day_to_proto(day: date) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(datetime.combine(day, time(0), tzinfo=UTC))
+    return stamp
+
+
+def mwh_from_proto(value: float, field: str) -> Decimal:
+    """MWh as the decimal the client wrote: the shortest decimal that round-trips the double."""
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidInput(f"{field} must be a positive finite number of MWh, got {value!r}", field=field)
+    return Decimal(repr(value))
 
 
 def transfer_to_proto(transfer: Transfer, history: Sequence[TransferEvent] = ()) -> transfer_pb2.Transfer:

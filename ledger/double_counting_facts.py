@@ -32,16 +32,25 @@ from compliance_rules.facts import (
     Reservation,
 )
 from compliance_rules.periods import Period
+from compliance_rules.rule_facts import CoveredEntity, OffsetUse
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef
-from ledger import article6_rows, crosswalk_rows, issuance_rows, pledge_rows, serial_index, serial_spans
+from ledger import (
+    article6_rows,
+    crosswalk_rows,
+    issuance_rows,
+    offset_rows,
+    pledge_rows,
+    serial_index,
+    serial_spans,
+)
 from ledger.models import LocationRow, ReservationRow, TransferRow
 
 T = TypeVar("T")
 
 
 class LedgerFacts:
-    """`DoubleCountingFacts` over the ledger's tables; built by `Ledger.facts()`."""
+    """`DoubleCountingFacts` and `RuleFacts` over the ledger's tables; built by `Ledger.facts()`."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -49,6 +58,17 @@ class LedgerFacts:
     def _read(self, query: Callable[[Session], T]) -> T:
         with self._sessions.begin() as session:
             return query(session)
+
+    # RuleFacts: what the rule packs' offset caps read
+
+    def covered_entity_of(self, account: AccountRef) -> CoveredEntity | None:
+        return self._read(lambda s: offset_rows.entity_of(s, account))
+
+    def verified_emissions(self, entity_id: str, year: int) -> int | None:
+        return self._read(lambda s: offset_rows.emissions(s, entity_id, year))
+
+    def offset_used(self, entity_id: str, year: int) -> list[OffsetUse]:
+        return self._read(lambda s: offset_rows.live_uses(s, entity_id, year))
 
     def reservations_overlapping(self, block: SerialBlock) -> list[Reservation]:
         return self._read(

@@ -89,6 +89,7 @@ class TransferRow(Base):
     serial: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int | None] = mapped_column(BigInteger)
     purpose: Mapped[str] = mapped_column(Text)
+    compliance_year: Mapped[int | None] = mapped_column(Integer)
     block: Mapped[dict[str, Any]] = mapped_column(JSON)
     serial_space: Mapped[str] = mapped_column(Text)
     start: Mapped[int] = mapped_column(BigInteger)
@@ -445,3 +446,62 @@ class PledgeRow(Base):
     block: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_pledges_serial_range", "serial_space", "start", "end"),)
+
+
+class CoveredEntityRow(Base):
+    """An entity covered by an emissions trading system, as a regulator loaded it."""
+
+    __tablename__ = "covered_entities"
+
+    entity_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    market: Mapped[str] = mapped_column(ID)  # the ETS registry id, e.g. cn-sz-ets
+
+
+class CoveredEntityAccountRow(Base):
+    """An account a covered entity holds in a registry; an account belongs to one entity."""
+
+    __tablename__ = "covered_entity_accounts"
+
+    registry_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ID, ForeignKey("covered_entities.entity_id"))
+
+
+class VerifiedEmissionsRow(Base):
+    """A covered entity's verified emissions for one year (tCO2e): what offset caps are shares of."""
+
+    __tablename__ = "verified_emissions"
+
+    entity_id: Mapped[str] = mapped_column(ID, ForeignKey("covered_entities.entity_id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tonnes: Mapped[int] = mapped_column(BigInteger)
+
+
+class OffsetUseRow(Base):
+    """Units a transfer uses for an entity's compliance year: reserved, then used, or released if undone."""
+
+    __tablename__ = "offset_uses"
+
+    transfer_id: Mapped[str] = mapped_column(ID, ForeignKey("transfers.transfer_id"), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ID, ForeignKey("covered_entities.entity_id"))
+    year: Mapped[int] = mapped_column(Integer)
+    programme: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text)  # the jurisdiction the units came from
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(STATE)  # reserved | used | released
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_offset_uses_entity_year", "entity_id", "year"),)
+
+
+class TransferJudgementRow(Base):
+    """The rule packs (id@version) and rule ids a transfer was judged by, kept whatever changes later."""
+
+    __tablename__ = "transfer_judgements"
+
+    transfer_id: Mapped[str] = mapped_column(ID, ForeignKey("transfers.transfer_id"), primary_key=True)
+    compliance_year: Mapped[int] = mapped_column(Integer)
+    packs: Mapped[list[str]] = mapped_column(JSON)
+    rule_ids: Mapped[list[str]] = mapped_column(JSON)
+    judged_at: Mapped[datetime] = mapped_column(UtcDateTime)

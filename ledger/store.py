@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TypeVar
 
@@ -18,16 +18,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from compliance_rules.corresponding_adjustment import AdjustmentState
+from compliance_rules.covered_entities_csv import EntityLoad
 from compliance_rules.facts import (
     Authorisation,
     CreditedGeneration,
     CrosswalkEntry,
-    DoubleCountingFacts,
     FirstTransfer,
     GenerationCertificate,
     IssuanceRecord,
     Pledge,
 )
+from compliance_rules.offset_claims import OffsetClaim
+from compliance_rules.rule_facts import ComplianceFacts, CoveredEntity
+from compliance_rules.rule_judging import Judgement
 from domain.errors import PreconditionFailed
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, Reason, Transfer, TransferState, check_transition
@@ -35,6 +38,8 @@ from ledger import (
     article6_rows,
     crosswalk_rows,
     issuance_rows,
+    judgement_rows,
+    offset_rows,
     pledge_rows,
     serial_index,
     serial_spans,
@@ -163,17 +168,22 @@ class Ledger:
 
     # The serial-block index
 
-    def reserve(self, transfer_id: str, block: SerialBlock, source: AccountRef) -> None:
+    def reserve(
+        self, transfer_id: str, block: SerialBlock, source: AccountRef, claim: OffsetClaim | None = None
+    ) -> None:
         """Hold `block` for the transfer, or raise DoubleCountingConflict naming who has it.
 
         Refused (DC-USE) when another transfer's reservation overlaps the block, or
         when a settled transfer moved any of its serials out of `source`; refused
-        (DC-STATUS) when an unreleased pledge covers any of its serials. All checked
-        in the transaction that reserves.
+        (DC-STATUS) when an unreleased pledge covers any of its serials; refused with
+        the rule's code when the offset `claim` would take its entity past a cap. All
+        checked in the transaction that reserves.
         """
-        _retrying(lambda: self._reserve_once(transfer_id, block, source))
+        _retrying(lambda: self._reserve_once(transfer_id, block, source, claim))
 
-    def _reserve_once(self, transfer_id: str, block: SerialBlock, source: AccountRef) -> None:
+    def _reserve_once(
+        self, transfer_id: str, block: SerialBlock, source: AccountRef, claim: OffsetClaim | None
+    ) -> None:
         with self._writing.begin() as session:
             state = TransferState(transfer_rows.locked(session, transfer_id).state)
             if state in _SETTLED:
@@ -192,6 +202,8 @@ class Ledger:
             # Checked after our reservation is in: on PostgreSQL, a settlement of these
             # serials that was committing meanwhile is now visible.
             serial_index.refuse_living_elsewhere(session, block, source)
+            if claim is not None:
+                offset_rows.reserve(session, claim, datetime.now(UTC))
 
     def release(self, transfer_id: str) -> None:
         """Drop the transfer's reservation, if it has one."""
@@ -228,6 +240,7 @@ class Ledger:
                     session, reservation, destination or transfer.request.destination, at
                 )
                 transfer_rows.move(session, row, TransferState.SETTLED, at, reasons)
+                offset_rows.mark(session, transfer_id, offset_rows.USED, at)
                 if leaf is not None:
                     settlement_log.append(session, transfer_id, leaf, at)
                 return transfer_rows.from_row(row)
@@ -296,8 +309,8 @@ class Ledger:
 
     # Double-counting facts: what regulators and the workflow record, and what the checks read
 
-    def facts(self) -> DoubleCountingFacts:
-        """The facts the double-counting checks read, each lookup its own read transaction."""
+    def facts(self) -> ComplianceFacts:
+        """The facts the double-counting checks and the rule packs read, each lookup its own read transaction."""
         return LedgerFacts(self._reading)
 
     def load_crosswalk(self, entries: Iterable[CrosswalkEntry]) -> int:
@@ -362,6 +375,41 @@ class Ledger:
         """Unlock a pledge's units (False when already released; NotFound when unknown)."""
         return self._write(lambda session: pledge_rows.release_pledge(session, pledge_id, at))
 
+    # Covered entities and offset use (what the rule packs' caps read)
+
+    def record_covered_entity(self, entity: CoveredEntity, accounts: Iterable[AccountRef]) -> bool:
+        """Store an entity and its accounts once; another entity's account or other details are refused."""
+        held = list(accounts)
+        return self._write(lambda session: offset_rows.record_entity(session, entity, held))
+
+    def record_verified_emissions(self, entity_id: str, year: int, tonnes: int) -> bool:
+        """Store a year's verified emissions once; another figure for the same year is refused."""
+        return self._write(lambda session: offset_rows.record_emissions(session, entity_id, year, tonnes))
+
+    def load_covered_entities(self, loads: Iterable[EntityLoad]) -> int:
+        """Store entities, accounts and emissions all or none (a CSV import); how many entities changed."""
+        batch = list(loads)
+
+        def load(session: Session) -> int:
+            changed = 0
+            for one in batch:
+                added = offset_rows.record_entity(session, one.entity, one.accounts)
+                session.flush()  # the entity row exists before its emissions refer to it
+                for year, tonnes in one.verified_emissions.items():
+                    added = offset_rows.record_emissions(session, one.entity.entity_id, year, tonnes) or added
+                changed += added
+            return changed
+
+        return self._write(load)
+
+    def record_judgement(self, transfer_id: str, judgement: Judgement, at: datetime) -> Judgement:
+        """Keep the packs and rules a transfer was judged by; the first record stands (retries, pack changes)."""
+        return self._write(lambda session: judgement_rows.record(session, transfer_id, judgement, at))
+
+    def judgement(self, transfer_id: str) -> Judgement | None:
+        with self._reading.begin() as session:
+            return judgement_rows.of(session, transfer_id)
+
     def _write(self, change: Callable[[Session], T]) -> T:
         """One write transaction; run again when a concurrent writer stored the same id first.
 
@@ -393,7 +441,9 @@ def _retrying(attempt: Callable[[], T]) -> T:
 
 
 def _drop_reservation(session: Session, transfer_id: str) -> None:
+    """The serials and any offset headroom the transfer held go back."""
     session.execute(delete(ReservationRow).where(ReservationRow.transfer_id == transfer_id))
+    offset_rows.mark(session, transfer_id, offset_rows.RELEASED, datetime.now(UTC))
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -13,7 +13,8 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.errors import NotFound
+from domain import paging
+from domain.errors import InvalidInput, NotFound
 from domain.serials import SerialBlock
 from domain.transfers import (
     AccountRef,
@@ -24,7 +25,6 @@ from domain.transfers import (
     TransferState,
     check_transition,
 )
-from ledger import page_token
 from ledger.models import TransferEventRow, TransferRow
 
 
@@ -48,6 +48,7 @@ def to_row(transfer: Transfer) -> TransferRow:
         serial=request.serial,
         quantity=request.quantity,
         purpose=request.purpose.value,
+        compliance_year=request.compliance_year,
         block=block.model_dump(mode="json"),
         serial_space=block.serial_space,
         start=block.start,
@@ -90,6 +91,7 @@ def from_row(row: TransferRow) -> Transfer:
         serial=row.serial,
         quantity=row.quantity,
         purpose=stored_purpose(row.purpose),
+        compliance_year=row.compliance_year,
     )
     return Transfer(
         request=request,
@@ -191,6 +193,9 @@ def history(session: Session, transfer_id: str) -> list[TransferEvent]:
     ]
 
 
+_SCOPE = "transfers"
+
+
 def page(
     session: Session,
     *,
@@ -200,8 +205,12 @@ def page(
     page_size: int,
     page_token_in: str | None,
 ) -> tuple[list[Transfer], str | None]:
-    """One page of transfers in (created_at, transfer_id) order, and the token of the next page."""
+    """One page of transfers in (created_at, transfer_id) order, and the token of the next page.
+
+    The token (domain.paging) is bound to this filter: shown with another one it is refused.
+    """
     query = select(TransferRow).order_by(TransferRow.created_at, TransferRow.transfer_id)
+    listing = _listing(states, registry_id, account_id)
     if states is not None:
         query = query.where(TransferRow.state.in_([state.value for state in states]))
     if registry_id is not None or account_id is not None:
@@ -212,7 +221,7 @@ def page(
             )
         )
     if page_token_in is not None:
-        created_at, transfer_id = page_token.decode(page_token_in)
+        created_at, transfer_id = _position(page_token_in, listing)
         query = query.where(
             or_(
                 TransferRow.created_at > created_at,
@@ -224,7 +233,31 @@ def page(
     if len(rows) <= page_size:
         return transfers, None
     last = transfers[-1]
-    return transfers, page_token.encode(last.created_at, last.transfer_id)
+    return transfers, paging.issue(_SCOPE, listing, (last.created_at.isoformat(), last.transfer_id))
+
+
+def _listing(
+    states: set[TransferState] | None, registry_id: str | None, account_id: str | None
+) -> dict[str, str]:
+    """The filter a page token is bound to, in a canonical form (None and empty differ)."""
+    return {
+        "states": "*" if states is None else ",".join(sorted(state.value for state in states)),
+        "registry_id": "*" if registry_id is None else f"={registry_id}",
+        "account_id": "*" if account_id is None else f"={account_id}",
+    }
+
+
+def _position(token: str, listing: dict[str, str]) -> tuple[datetime, str]:
+    """Where the token's page starts: after this (created_at, transfer_id)."""
+    after = paging.position(token, _SCOPE, listing)
+    try:
+        created_text, transfer_id = after
+        created_at = datetime.fromisoformat(str(created_text))
+    except ValueError as bad:
+        raise InvalidInput("page_token is not a token this gateway issued", field="page_token") from bad
+    if created_at.tzinfo is None or not isinstance(transfer_id, str):
+        raise InvalidInput("page_token is not a token this gateway issued", field="page_token")
+    return created_at, transfer_id
 
 
 def _side_is(registry_id: str | None, account_id: str | None, *, source: bool) -> ColumnElement[bool]:

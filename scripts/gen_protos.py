@@ -2,7 +2,10 @@
 
 Run as `python scripts/gen_protos.py` (or `--check` to fail when committed code is stale).
 Imports are rewritten to live inside the `protos` package, so the generated code
-works without adding anything to sys.path.
+works without adding anything to sys.path. The contract imports
+`google/api/field_behavior.proto`, read from the installed googleapis-common-protos
+package (a dependency of grpcio-status), whose `google.api.field_behavior_pb2` the
+generated code then imports.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from google.api import field_behavior_pb2
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 PACKAGE_DIR = PROTOS / "carbon" / "gateway" / "v1"
 _IMPORT = re.compile(r"^from carbon\.gateway\.v1 import", re.MULTILINE)
+# The folder holding google/api/*.proto: googleapis-common-protos ships its sources beside the modules.
+GOOGLEAPIS = Path(field_behavior_pb2.__file__).resolve().parent.parent.parent
 
 
 def generate(out: Path) -> None:
@@ -28,6 +34,7 @@ def generate(out: Path) -> None:
         "protoc",
         f"-I{PROTOS}",
         f"-I{include}",
+        f"-I{GOOGLEAPIS}",
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",

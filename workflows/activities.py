@@ -18,6 +18,8 @@ from adapters.base import RegistryAdapter
 from adapters.evidence import EvidenceReader, EvidenceRefused
 from compliance_rules import evaluate
 from compliance_rules.claims import first_transfer_for
+from compliance_rules.offset_claims import OffsetClaim
+from compliance_rules.rulebook import Rulebook
 from domain.errors import DoubleCountingConflict, RegistryRefused, RegistryUnavailable
 from domain.holdings import Holding
 from domain.transfers import Reason, Transfer, TransferState
@@ -60,10 +62,12 @@ class TransferActivities:
         ledger: Ledger,
         adapters: Mapping[str, RegistryAdapter],
         evidence_readers: Mapping[str, EvidenceReader] | None = None,
+        rulebook: Rulebook | None = None,
     ) -> None:
         self._ledger = ledger
         self._adapters = adapters
         self._evidence_readers = evidence_readers or {}
+        self._rulebook = rulebook
 
     async def _advance(self, transfer: Transfer, state: TransferState, reasons: list[Reason]) -> None:
         await asyncio.to_thread(
@@ -71,8 +75,9 @@ class TransferActivities:
         )
 
     @activity.defn
-    async def check(self, step: StepInput) -> None:
-        """Refuse, with every reason, a transfer whose units are not movable or would be counted twice."""
+    async def check(self, step: StepInput) -> OffsetClaim | None:
+        """Refuse, with every reason, a transfer whose units are not movable, would be counted twice or
+        break a rule in force; what it would use of an entity's offset headroom goes to `reserve`."""
         t = step.transfer
         source = self._adapters[t.request.source.registry_id]
         reasons: list[Reason] = []
@@ -83,18 +88,27 @@ class TransferActivities:
             held = await source.holdings(t.request.source.account_id)
             if not any(h.status is UnitStatus.HELD and h.block.contains(t.block) for h in held):
                 reasons.append(_not_held(t))
-        decision = await asyncio.to_thread(evaluate, proposal_for(t, held), self._ledger.facts())
+        decision = await asyncio.to_thread(
+            lambda: evaluate(proposal_for(t, held), self._ledger.facts(), rulebook=self._rulebook)
+        )
+        if decision.judgement is not None:
+            await asyncio.to_thread(
+                self._ledger.record_judgement, t.transfer_id, decision.judgement, datetime.now(UTC)
+            )
         reasons += decision.reasons()
         if reasons:
             raise rejection(reasons)
         await self._advance(t, TransferState.CHECKED, [])
+        return decision.offset_claim
 
     @activity.defn
     async def reserve(self, step: StepInput) -> None:
         """Claim the serials in the ledger's index: exactly one of two overlapping claims wins."""
         t = step.transfer
         try:
-            await asyncio.to_thread(self._ledger.reserve, t.transfer_id, t.block, t.request.source)
+            await asyncio.to_thread(
+                self._ledger.reserve, t.transfer_id, t.block, t.request.source, step.offset_claim
+            )
         except DoubleCountingConflict as conflict:
             raise rejection([Reason(code=conflict.code, message=conflict.message)]) from conflict
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from compliance_rules.offset_claims import OffsetClaim
 from domain.transfers import Reason, Transfer, TransferState
 
 REJECTED_ERROR = "TransferRejected"  # ApplicationError type for business refusals
@@ -65,6 +66,7 @@ class StepInput(BaseModel):
     transfer: Transfer
     reasons: list[Reason] = Field(default_factory=list)
     state: TransferState | None = None
+    offset_claim: OffsetClaim | None = None  # for `reserve`: the headroom `check` found the transfer needs
 
 
 class Resolution(StrEnum):

@@ -14,6 +14,7 @@ from domain.transfers import Transfer
 
 
 def proposal_for(transfer: Transfer, source_holdings: Iterable[Holding] = ()) -> TransferProposal:
+    """The proposal; a transfer that names no compliance year counts towards the year it was submitted."""
     request = transfer.request
     return TransferProposal(
         transfer_id=transfer.transfer_id,
@@ -23,5 +24,6 @@ def proposal_for(transfer: Transfer, source_holdings: Iterable[Holding] = ()) ->
         destination_jurisdiction=catalogue.profile(request.destination.registry_id).info.jurisdiction,
         block=transfer.block,
         purpose=request.purpose,
+        compliance_year=request.compliance_year or transfer.created_at.year,
         source_holdings=tuple(h for h in source_holdings if h.block.overlaps(transfer.block)),
     )

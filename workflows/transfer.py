@@ -168,9 +168,9 @@ class TransferWorkflow:
                 if params.resume.phase is WaitPhase.LATE_EVIDENCE:
                     return await self._watch_late(step, params, params.resume.until)
                 return await self._move_by_evidence(step, params, undo, params.resume.until)
-            await self._run(TransferActivities.check, step)
+            claim = await self._run(TransferActivities.check, step)
             undo.append(TransferActivities.release_reservation)
-            await self._run(TransferActivities.reserve, step)
+            await self._run(TransferActivities.reserve, StepInput(transfer=step.transfer, offset_claim=claim))
             if params.evidence is None:
                 await self._lock_and_credit(step, undo)
                 return await self._forward(step, [TransferActivities.finalise_source], _forward_refused(step))

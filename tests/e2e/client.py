@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,22 @@ async def final_state(
     watch = transfers.WatchTransfer(
         transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=timeout_s
     )
-    seen = [t async for t in watch]
+    seen = [update.transfer async for update in watch]
     assert seen, "WatchTransfer sent nothing"
     return seen[-1]
+
+
+async def every_page(
+    call: Callable[[Any], Awaitable[Any]], request: Any, items: str, page_size: int = 500
+) -> tuple[list[Any], int]:
+    """Every item of a paged list RPC, following next_page_token to the end; and how many pages it took."""
+    request.page_size = page_size
+    found: list[Any] = []
+    pages = 0
+    while True:
+        page = await call(request)
+        pages += 1
+        found += getattr(page, items)
+        if not page.next_page_token:
+            return found, pages
+        request.page_token = page.next_page_token

@@ -15,6 +15,7 @@ import pytest
 from gateway import wire
 from gateway.runtime import EmbeddedGateway
 from gateway.settlement_proofs import audit
+from ledger_anchor import chain
 from ledger_anchor.merkle import verify_consistency
 from ledger_anchor.receipt import SettlementReceipt
 from ledger_anchor.verify import verify_receipt_file
@@ -141,6 +142,37 @@ async def test_consistency_proofs_between_log_sizes_verify(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stub.GetConsistencyProof(oversight_pb2.GetConsistencyProofRequest(from_size=5, to_size=2))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "to_size must be at least from_size" in (refused.value.details() or "")
+
+
+async def test_the_latest_tree_head_extends_an_earlier_one(
+    gateway: EmbeddedGateway, channel, transfers, sandbox: SandboxAdmin, account, ccer_serial
+):
+    """A client keeps a head, later asks the newest one and a consistency proof between the two."""
+    stub = oversight_pb2_grpc.OversightServiceStub(channel)
+    heads = []
+    for i in range(2):
+        transfer_id = f"head-{account}-{i}"
+        await settle(
+            transfers, sandbox, f"{account}-{i}", ccer_serial(2000 + i * 10, 2005 + i * 10), transfer_id
+        )
+        await anchored(transfers, transfer_id)
+        heads.append(await stub.GetLatestTreeHead(oversight_pb2.GetLatestTreeHeadRequest()))
+    old, new = heads
+    assert old.tree_size < new.tree_size
+    proof = await stub.GetConsistencyProof(
+        oversight_pb2.GetConsistencyProofRequest(from_size=old.tree_size, to_size=new.tree_size)
+    )
+    assert (proof.from_root, proof.to_root) == (old.root, new.root)
+    assert verify_consistency(old.tree_size, new.tree_size, old.root, new.root, list(proof.proof))
+    assert not verify_consistency(old.tree_size, new.tree_size, old.root[::-1], new.root, list(proof.proof))
+    # The head is the one the chain holds, where the head says.
+    assert gateway.chain is not None
+    assert new.contract_address.lower() == gateway.chain.contract_address.lower()
+    on_chain = chain.read_anchor(gateway.chain.w3, new.contract_address, new.tree_size)
+    assert on_chain is not None and on_chain.root == "0x" + new.root.hex()
+    assert on_chain.block_number == new.anchor_block_number
+    assert new.chain_id == gateway.chain.w3.eth.chain_id and new.anchor_tx_hash.startswith("0x")
 
 
 async def test_a_changed_settled_row_is_detected(

@@ -115,13 +115,13 @@ async def test_a_transfer_followed_as_json_to_a_verified_receipt(
     transfer_id = f"cli-{account}"
     followed = await run(
         gateway, "transfer", "--json", "--id", transfer_id, "--from", f"cn-ccer:{account}",
-        "--to", f"cn-sz-ets:{account}-to", "--serial", serial, "--quantity", "40", "--purpose", "offset",
+        "--to", f"cn-sz-ets:{account}-to", "--serial", serial, "--quantity", "40", "--purpose", "voluntary",
     )  # fmt: skip
     assert followed.code == 0, followed.err
     states = followed.json_lines()
     assert {s["transfer_id"] for s in states} == {transfer_id}
     assert states[-1]["state"] in ("TRANSFER_STATE_SETTLED", "TRANSFER_STATE_ANCHORED")
-    assert states[-1]["purpose"] == "PURPOSE_OFFSET" and states[-1]["quantity"] == "40"
+    assert states[-1]["purpose"] == "PURPOSE_VOLUNTARY" and states[-1]["quantity"] == "40"
 
     piped = await run(gateway, "status", transfer_id)
     assert piped.code == 0

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 import grpc
 import pytest
+from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
 from protos.carbon.gateway.v1 import compliance_pb2_grpc, registry_pb2, transfer_pb2
 from tests.e2e.client import SETTLED, final_state, transfer_request
+from tests.e2e.covered_entities import make_covered
 from tests.e2e.sandbox_admin import SandboxAdmin
 
 pytestmark = pytest.mark.e2e
@@ -32,11 +35,12 @@ async def test_the_check_catalogue_lists_every_double_counting_check(compliance)
 
 
 async def test_a_dry_run_moves_and_stores_nothing(
-    compliance, transfers, registries, sandbox: SandboxAdmin, account
+    gateway, compliance, transfers, registries, sandbox: SandboxAdmin, account
 ):
     serial = f"CCER-CN-{710_000 + next(_n)}-2024-1-1-100"
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-sz")
+    make_covered(gateway, "cn-sz-ets", f"{account}-sz")  # an emitter: offsets are judged against its cap
     before = await registries.ListHoldings(
         registry_pb2.ListHoldingsRequest(registry_id="cn-ccer", account_id=account)
     )
@@ -101,7 +105,7 @@ async def test_an_authorised_itmo_records_its_first_transfer_and_adjustment(
             host_party="VU",
             authorised_use=pb.AUTHORISED_USE_NDC,
             cooperative_approach_id="VU-CN-2025",
-            authorised_on="2025-03-01",
+            authorised_on=day("2025-03-01"),
             registry_id="vu-national",
             serial=serial,
         )
@@ -129,7 +133,7 @@ async def test_an_authorised_itmo_records_its_first_transfer_and_adjustment(
         moved = await compliance.AdvanceCorrespondingAdjustment(
             pb.AdvanceCorrespondingAdjustmentRequest(transfer_id=transfer_id, state=state)
         )
-        assert moved.adjustment == state
+        assert moved.first_transfer.adjustment == state
     flagged = await compliance.ListUnadjustedUses(pb.ListUnadjustedUsesRequest())
     assert transfer_id not in [u.transfer_id for u in flagged.uses], "an applied adjustment clears the flag"
     with pytest.raises(grpc.aio.AioRpcError) as backwards:
@@ -167,12 +171,15 @@ async def test_lineage_follows_a_mirrored_block_across_registries(
     lineage = await compliance.GetLineage(pb.GetLineageRequest(registry_id="hk-core-climate", serial=serial))
     assert [m.transfer_id for m in lineage.movements] == [f"hop-0-{account}", f"hop-1-{account}"]
     assert lineage.movements[0].destination.registry_id == "mo-micx"
+    settled = [m.settle_time.ToDatetime(tzinfo=UTC) for m in lineage.movements]
+    assert settled == sorted(settled) and settled[0].year >= 2025
 
 
-async def test_green_power_already_certified_is_refused(compliance, sandbox: SandboxAdmin, account):
+async def test_green_power_already_certified_is_refused(gateway, compliance, sandbox: SandboxAdmin, account):
     project = 740_000 + next(_n)
     serial = f"CCER-CN-{project}-2024-1-1-900"  # 900 credits for 900 of the plant's 1,000 MWh
     await sandbox.seed("cn-ccer", account, serial)
+    make_covered(gateway, "cn-sz-ets", f"{account}-sz")
     await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     plant = f"wind-farm-{project}"
     await compliance.RecordCreditedGeneration(
@@ -181,10 +188,10 @@ async def test_green_power_already_certified_is_refused(compliance, sandbox: San
             registry_id="cn-ccer",
             serial=serial,
             plant_id=plant,
-            period_start="2024-01-01",
-            period_end="2024-12-31",
-            generated_mwh="1000",
-            credited_mwh="900",
+            period_start=day("2024-01-01"),
+            period_end=day("2024-12-31"),
+            generated_mwh=1000,
+            credited_mwh=900,
         )
     )
     dry = request(f"green-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial, OFFSET)
@@ -196,9 +203,9 @@ async def test_green_power_already_certified_is_refused(compliance, sandbox: San
             certificate_id=f"GEC-{project}",
             programme="GEC",
             plant_id=plant,
-            period_start="2024-01-01",
-            period_end="2024-12-31",
-            mwh="300",
+            period_start=day("2024-01-01"),
+            period_end=day("2024-12-31"),
+            mwh=300.5,
         )
     )
     assert recorded.created
@@ -207,23 +214,27 @@ async def test_green_power_already_certified_is_refused(compliance, sandbox: San
     finding = next(f for f in verdict.findings if f.code == "DC-GREEN-POWER")
     assert finding.collides_with.serial_space.startswith("CCER:")
 
-    for bad in (
-        {"mwh": "lots"},
-        {"mwh": "-5"},
-        {"period_start": "2024-12-31", "period_end": "2024-01-01"},
-        {"period_start": "31/12/2024"},
+    local_midnight = timestamp_pb2.Timestamp()
+    local_midnight.FromJsonString("2023-12-31T16:00:00Z")  # 2024-01-01 00:00 in Shenzhen: not a UTC day
+    for bad, field in (
+        ({"mwh": float("nan")}, "mwh"),
+        ({"mwh": -5.0}, "mwh"),
+        ({"mwh": float("inf")}, "mwh"),
+        ({"period_start": day("2024-12-31"), "period_end": day("2024-01-01")}, "period_end"),
+        ({"period_start": local_midnight}, "period_start"),
     ):
         fields = {
             "certificate_id": "bad",
             "programme": "GEC",
             "plant_id": plant,
-            "period_start": "2024-01-01",
-            "period_end": "2024-12-31",
-            "mwh": "1",
+            "period_start": day("2024-01-01"),
+            "period_end": day("2024-12-31"),
+            "mwh": 1.0,
         } | bad
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await compliance.RecordGenerationCertificate(pb.RecordGenerationCertificateRequest(**fields))
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+        assert _fields_named(refused.value) == [field], refused.value.details()
 
 
 async def test_pledged_units_cannot_move_until_released(
@@ -250,7 +261,7 @@ async def test_pledged_units_cannot_move_until_released(
         refused.reasons
     )
 
-    assert (await compliance.ReleasePledge(pb.ReleasePledgeRequest(pledge_id=pledge_id))).created
+    assert (await compliance.ReleasePledge(pb.ReleasePledgeRequest(pledge_id=pledge_id))).released
     again = f"released-{account}"
     await transfers.SubmitTransfer(
         request(again, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
@@ -290,7 +301,14 @@ async def test_only_the_holder_of_a_block_can_pledge_it(compliance, sandbox: San
     # Nothing was stored under the pledge id: the holder's own pledge of part of the block is new.
     part = f"CCER-CN-{project}-2024-1-1-100"
     assert (await compliance.RecordPledge(pledge("cn-ccer", account, part))).created
-    assert (await compliance.ReleasePledge(pb.ReleasePledgeRequest(pledge_id=pledge_id))).created
+    assert (await compliance.ReleasePledge(pb.ReleasePledgeRequest(pledge_id=pledge_id))).released
+
+
+def day(text: str) -> timestamp_pb2.Timestamp:
+    """A calendar day as the contract sends one: 00:00:00 UTC of that day."""
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(datetime.fromisoformat(text).replace(tzinfo=UTC))
+    return stamp
 
 
 def _fields_named(error: grpc.aio.AioRpcError) -> list[str]:

@@ -10,7 +10,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
-from tests.e2e.client import SETTLED, final_state
+from tests.e2e.client import SETTLED, every_page, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial
 
@@ -27,7 +27,7 @@ def _request(
         "destination": ("cn-sz-ets", f"{account}-dest"),
         "serial": held,
         "quantity": 10,
-        "purpose": transfer_pb2.PURPOSE_OFFSET,
+        "purpose": transfer_pb2.PURPOSE_VOLUNTARY,
     }
     fields.update(change)
     src, dst = fields["source"], fields["destination"]
@@ -58,6 +58,19 @@ def _violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
             detail.Unpack(failed)
             named += [(v.subject, v.type) for v in failed.violations]
     return named
+
+
+def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """The ErrorInfo every refusal carries."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "the error carries no google.rpc.Status"
+    infos = []
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            infos.append(info)
+    assert len(infos) == 1, status.details
+    return infos[0]
 
 
 def _fields_named(error: grpc.aio.AioRpcError) -> list[str]:
@@ -142,14 +155,17 @@ async def test_bad_requests_are_refused_and_leave_no_trace(
     assert await _books(registries, account) == before
 
 
-async def _books(registries, account: str) -> list[registry_pb2.ListHoldingsResponse]:
+async def _books(registries, account: str) -> list[list[registry_pb2.Holding]]:
     """The source account's holdings and everything in the destination registry: what a move changes."""
-    return [
-        await registries.ListHoldings(
-            registry_pb2.ListHoldingsRequest(registry_id="cn-ccer", account_id=account)
-        ),
-        await registries.ListHoldings(registry_pb2.ListHoldingsRequest(registry_id="cn-sz-ets")),
-    ]
+    source, _ = await every_page(
+        registries.ListHoldings,
+        registry_pb2.ListHoldingsRequest(registry_id="cn-ccer", account_id=account),
+        "holdings",
+    )
+    destination, _ = await every_page(
+        registries.ListHoldings, registry_pb2.ListHoldingsRequest(registry_id="cn-sz-ets"), "holdings"
+    )
+    return [source, destination]
 
 
 async def test_an_unknown_or_blocked_destination_is_named_with_its_check_code(
@@ -188,7 +204,12 @@ async def test_a_destination_registry_that_cannot_be_asked_is_unavailable(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await transfers.SubmitTransfer(request)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert _fields_named(refused.value) == ["destination.account_id"]
+    info = _error_info(refused.value)
+    assert (info.reason, info.domain, info.metadata["field"]) == (
+        "REGISTRY-UNAVAILABLE",
+        "carbon-gateway",
+        "destination.account_id",
+    )
     _shows_no_internals(refused.value)
     await _nothing_stored(transfers, request.transfer_id)
 

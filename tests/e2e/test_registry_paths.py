@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import grpc
 import pytest
 
+from adapters import catalogue
+from compliance_rules.facts import Authorisation, AuthorisedUse
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
 from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
@@ -56,11 +59,22 @@ async def held(registries, registry_id: str, account_id: str) -> list[tuple[str,
     ids=["sz-puhui-to-sz-ets", "ccer-to-gd-ets", "itmo-to-ccer", "core-climate-to-macau"],
 )
 async def test_a_transfer_settles_along_each_api_path(
-    transfers, registries, sandbox: SandboxAdmin, account, source, destination, serial
+    gateway, transfers, registries, sandbox: SandboxAdmin, account, source, destination, serial
 ):
     n = 600_000 + next(_n)
     serial = verra_serial(*fresh_range(500)) if source == "hk-core-climate" else serial.format(n=n)
     await sandbox.seed(source, account, serial)
+    if source == "vu-national":  # units hosted abroad come into China only with their host's authorisation
+        gateway.ledger.record_authorisation(
+            Authorisation(
+                authorisation_id=f"VU-AUTH-{n}",
+                host_party="VU",
+                authorised_use=AuthorisedUse.NDC,
+                cooperative_approach_id="CA0004",
+                authorised_on=date(2023, 6, 1),
+                block=catalogue.parse_serial(source, serial),
+            )
+        )
     await sandbox.open_account(destination, f"{account}-to")
     transfer_id = f"path-{source}-{account}"
     await transfers.SubmitTransfer(
@@ -79,9 +93,11 @@ async def test_verra_to_core_climate_settles_on_the_holders_immobilisation(
     await sandbox.seed("verra", account, serial)
     await sandbox.open_account("hk-core-climate", f"{account}-hk")
     transfer_id = f"verra-hk-{account}"
-    submitted = await transfers.SubmitTransfer(
-        request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
-    )
+    submitted = (
+        await transfers.SubmitTransfer(
+            request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
+        )
+    ).transfer
     assert submitted.state == transfer_pb2.TRANSFER_STATE_RECEIVED
     # The holder immobilises the units in Verra's own app, naming the transfer, and tells the gateway.
     await sandbox.holder_acts(
@@ -188,7 +204,11 @@ async def test_methane_units_keep_their_gas_and_gwp_set_across_registries(
         registry_pb2.ListHoldingsRequest(registry_id="cn-sz-ets", account_id=f"{account}-sz")
     )
     ((moved,),) = [found.holdings]
-    assert (moved.quantity, moved.block.gas, moved.block.gwp_set) == (280, "CH4", "AR5")
+    assert (moved.quantity, moved.block.gas, moved.block.gwp_set) == (
+        280,
+        registry_pb2.GAS_CH4,
+        registry_pb2.GWP_SET_AR5,
+    )
 
 
 async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
@@ -203,7 +223,7 @@ async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
     )
     watch = transfers.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=transfer_id), timeout=60)
     async for update in watch:
-        if update.state == transfer_pb2.TRANSFER_STATE_CHECKED:
+        if update.transfer.state == transfer_pb2.TRANSFER_STATE_CHECKED:
             break
     await gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id)).cancel()
     done = await final_state(transfers, transfer_id)

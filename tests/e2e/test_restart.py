@@ -53,7 +53,7 @@ async def test_a_restart_keeps_transfers_holdings_and_workflow_history(tmp_path:
             )
             await stub.SubmitTransfer(request)
             watch = stub.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id="kept-1"), timeout=60)
-            states = [t.state async for t in watch]
+            states = [update.transfer.state async for update in watch]
         assert states[-1] in (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
         source_before = await _holdings(first.grpc_port, "cn-ccer", "owner")
         destination_before = await _holdings(first.grpc_port, "cn-sz-ets", "emitter")

@@ -139,7 +139,7 @@ async def test_an_operator_records_a_transfer_undone_by_hand(
     # By hand, in both registries: the credit reversed, the lock released.
     await gateway.adapters["cn-sz-ets"].uncredit(f"{transfer_id}:credit")
     await gateway.adapters["cn-ccer"].unlock(f"{transfer_id}:lock")
-    done = await transfers.ResolveTransfer(
+    await transfers.ResolveTransfer(
         resolve(transfer_id, S.RESOLUTION_RECORD_COMPENSATED, "reversed by the registries' desks")
     )
     done = await final_state(transfers, transfer_id)
@@ -181,7 +181,8 @@ async def test_a_transfer_that_needs_no_intervention_refuses_a_resolution(
     await transfers.SubmitTransfer(
         transfer_request(transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
     )
-    states = [t.state async for t in transfers.WatchTransfer(S.WatchTransferRequest(transfer_id=transfer_id))]
+    watch = transfers.WatchTransfer(S.WatchTransferRequest(transfer_id=transfer_id))
+    states = [update.transfer.state async for update in watch]
     # The stream goes through SETTLED and ends at ANCHORED.
     assert states[-2:] == [S.TRANSFER_STATE_SETTLED, S.TRANSFER_STATE_ANCHORED]
     with pytest.raises(grpc.aio.AioRpcError) as refused:

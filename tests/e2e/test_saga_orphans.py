@@ -65,7 +65,7 @@ async def test_a_transfer_past_its_lock_with_no_saga_is_flagged_not_restarted(
     assert found.state == transfer_pb2.TRANSFER_STATE_NEEDS_INTERVENTION
     assert "SAGA-ENDED" in [r.code for r in found.reasons]
     # An operator records it undone: with no saga to hand the decision to, one runs for it.
-    done = await transfers.ResolveTransfer(
+    resolved = await transfers.ResolveTransfer(
         transfer_pb2.ResolveTransferRequest(
             transfer_id=transfer_id,
             resolution=transfer_pb2.RESOLUTION_RECORD_COMPENSATED,
@@ -73,4 +73,5 @@ async def test_a_transfer_past_its_lock_with_no_saga_is_flagged_not_restarted(
             operator="ops-bob",
         )
     )
+    done = resolved.transfer
     assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED

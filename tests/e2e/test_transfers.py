@@ -25,7 +25,7 @@ def request(source: str, destination: str, serial: str, quantity: int | None = N
             registry_id=kw.get("destination_registry", "cn-sz-ets"), account_id=destination
         ),
         serial=serial,
-        purpose=transfer_pb2.PURPOSE_OFFSET,
+        purpose=transfer_pb2.PURPOSE_VOLUNTARY,
     )
     if quantity is not None:
         msg.quantity = quantity
@@ -45,12 +45,12 @@ async def test_a_transfer_settles_and_holdings_move(
     serial = ccer_serial(1001, 1100)
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
-    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 40))
+    submitted = (await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 40))).transfer
     assert submitted.state == transfer_pb2.TRANSFER_STATE_RECEIVED
     done = await final_state(transfers, submitted.transfer_id)
     assert done.state in SETTLED, done.reasons
     assert done.quantity == 40
-    assert done.purpose == transfer_pb2.PURPOSE_OFFSET  # stored and read back as the enum
+    assert done.purpose == transfer_pb2.PURPOSE_VOLUNTARY  # stored and read back as the enum
     assert await holdings(registries, "cn-ccer", account) == sorted(
         [
             (ccer_serial(1001, 1040), 40, "UNIT_STATUS_EXPORTED"),
@@ -68,10 +68,10 @@ async def test_watch_streams_every_state_in_order(
     serial = ccer_serial(2001, 2010)
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
-    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
+    submitted = (await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))).transfer
     states = [
-        t.state
-        async for t in transfers.WatchTransfer(
+        update.transfer.state
+        async for update in transfers.WatchTransfer(
             transfer_pb2.WatchTransferRequest(transfer_id=submitted.transfer_id)
         )
     ]
@@ -86,13 +86,13 @@ async def test_a_repeated_submit_returns_the_same_transfer(
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     first = request(account, f"{account}-dest", serial, 10)
-    submitted = await transfers.SubmitTransfer(first)
-    again = await transfers.SubmitTransfer(first)
+    submitted = (await transfers.SubmitTransfer(first)).transfer
+    again = (await transfers.SubmitTransfer(first)).transfer
     assert again.transfer_id == submitted.transfer_id
     assert again.create_time == submitted.create_time
     done = await final_state(transfers, first.transfer_id)
     assert done.state in SETTLED
-    after = await transfers.SubmitTransfer(first)
+    after = (await transfers.SubmitTransfer(first)).transfer
     assert after.state in SETTLED
     # Moved once, not twice or thrice.
     assert await holdings(registries, "cn-sz-ets", f"{account}-dest") == [
@@ -147,7 +147,7 @@ async def test_a_failing_destination_after_the_source_lock_compensates(
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     await sandbox.fail("cn-sz-ets", error_rate=1.0, operations=["credit"])
-    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 25))
+    submitted = (await transfers.SubmitTransfer(request(account, f"{account}-dest", serial, 25))).transfer
     done = await final_state(transfers, submitted.transfer_id)
     assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED, done.reasons
     assert done.reasons
@@ -163,7 +163,7 @@ async def test_a_lost_credit_reply_is_retried_not_repeated(
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     # The destination's own calls: its account lookup at the door stays clear, so the submit is accepted.
     await sandbox.fail("cn-sz-ets", lost_reply_rate=0.5, operations=["credit", "reverse"])
-    submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
+    submitted = (await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))).transfer
     done = await final_state(transfers, submitted.transfer_id)
     assert done.state in (*SETTLED, transfer_pb2.TRANSFER_STATE_COMPENSATED)
     credited = await holdings(registries, "cn-sz-ets", f"{account}-dest")
@@ -179,7 +179,7 @@ async def test_transfers_can_be_listed_by_account_and_state_page_by_page(
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     ids = []
     for serial in blocks:
-        submitted = await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))
+        submitted = (await transfers.SubmitTransfer(request(account, f"{account}-dest", serial))).transfer
         ids.append(submitted.transfer_id)
         await final_state(transfers, submitted.transfer_id)
     seen, token = [], ""

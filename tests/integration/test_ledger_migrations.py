@@ -48,6 +48,11 @@ TABLES = {
     "pledges",
     "settlement_log_size",
     "anchor_transactions",
+    "covered_entities",
+    "covered_entity_accounts",
+    "verified_emissions",
+    "offset_uses",
+    "transfer_judgements",
     "alembic_version",
 }
 
@@ -200,7 +205,10 @@ def test_upgrading_a_ledger_with_transfers_records_their_widest_block_per_serial
 def _insert_settled_transfer(connection: sa.Connection, index: int) -> None:
     connection.execute(
         sa.text(
-            "INSERT INTO transfers VALUES (:id, 'r', 'a', 'r2', 'b', 's', NULL, '', '{}',"
+            "INSERT INTO transfers (transfer_id, source_registry_id, source_account_id,"
+            " destination_registry_id, destination_account_id, serial, quantity, purpose, block,"
+            ' serial_space, start, "end", state, reasons, created_at, updated_at, settled_at)'
+            " VALUES (:id, 'r', 'a', 'r2', 'b', 's', NULL, '', '{}',"
             " 'VCS', :start, :start, 'settled', '[]', :at, :at, :at)"
         ),
         {"id": f"T{index}", "start": index + 1, "at": "2026-01-05 09:30:00+00"},

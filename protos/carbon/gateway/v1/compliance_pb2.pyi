@@ -1,4 +1,8 @@
+import datetime
+
 from protos.carbon.gateway.v1 import transfer_pb2 as _transfer_pb2
+from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -82,8 +86,12 @@ class EvaluateTransferResponse(_message.Message):
     def __init__(self, allowed: _Optional[bool] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ...) -> None: ...
 
 class ListChecksRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Check(_message.Message):
     __slots__ = ("code", "meaning")
@@ -94,10 +102,12 @@ class Check(_message.Message):
     def __init__(self, code: _Optional[str] = ..., meaning: _Optional[str] = ...) -> None: ...
 
 class ListChecksResponse(_message.Message):
-    __slots__ = ("checks",)
+    __slots__ = ("checks", "next_page_token")
     CHECKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     checks: _containers.RepeatedCompositeFieldContainer[Check]
-    def __init__(self, checks: _Optional[_Iterable[_Union[Check, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, checks: _Optional[_Iterable[_Union[Check, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ImportCrosswalkRequest(_message.Message):
     __slots__ = ("csv",)
@@ -140,16 +150,16 @@ class RecordAuthorisationRequest(_message.Message):
     host_party: str
     authorised_use: AuthorisedUse
     cooperative_approach_id: str
-    authorised_on: str
+    authorised_on: _timestamp_pb2.Timestamp
     mitigation_type: str
     registry_id: str
     serial: str
     programme: str
     project_id: str
     vintage: str
-    def __init__(self, authorisation_id: _Optional[str] = ..., host_party: _Optional[str] = ..., authorised_use: _Optional[_Union[AuthorisedUse, str]] = ..., cooperative_approach_id: _Optional[str] = ..., authorised_on: _Optional[str] = ..., mitigation_type: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ...) -> None: ...
+    def __init__(self, authorisation_id: _Optional[str] = ..., host_party: _Optional[str] = ..., authorised_use: _Optional[_Union[AuthorisedUse, str]] = ..., cooperative_approach_id: _Optional[str] = ..., authorised_on: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., mitigation_type: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ...) -> None: ...
 
-class RecordFactResponse(_message.Message):
+class RecordAuthorisationResponse(_message.Message):
     __slots__ = ("created",)
     CREATED_FIELD_NUMBER: _ClassVar[int]
     created: bool
@@ -165,9 +175,15 @@ class RecordIssuanceRequest(_message.Message):
     issuance_id: str
     registry_id: str
     serial: str
-    monitoring_start: str
-    monitoring_end: str
-    def __init__(self, issuance_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., monitoring_start: _Optional[str] = ..., monitoring_end: _Optional[str] = ...) -> None: ...
+    monitoring_start: _timestamp_pb2.Timestamp
+    monitoring_end: _timestamp_pb2.Timestamp
+    def __init__(self, issuance_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., monitoring_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., monitoring_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecordIssuanceResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
 
 class RecordCreditedGenerationRequest(_message.Message):
     __slots__ = ("issuance_id", "registry_id", "serial", "plant_id", "period_start", "period_end", "generated_mwh", "credited_mwh")
@@ -183,11 +199,17 @@ class RecordCreditedGenerationRequest(_message.Message):
     registry_id: str
     serial: str
     plant_id: str
-    period_start: str
-    period_end: str
-    generated_mwh: str
-    credited_mwh: str
-    def __init__(self, issuance_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., plant_id: _Optional[str] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., generated_mwh: _Optional[str] = ..., credited_mwh: _Optional[str] = ...) -> None: ...
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    generated_mwh: float
+    credited_mwh: float
+    def __init__(self, issuance_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., plant_id: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., generated_mwh: _Optional[float] = ..., credited_mwh: _Optional[float] = ...) -> None: ...
+
+class RecordCreditedGenerationResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
 
 class RecordGenerationCertificateRequest(_message.Message):
     __slots__ = ("certificate_id", "programme", "plant_id", "period_start", "period_end", "mwh")
@@ -200,10 +222,16 @@ class RecordGenerationCertificateRequest(_message.Message):
     certificate_id: str
     programme: str
     plant_id: str
-    period_start: str
-    period_end: str
-    mwh: str
-    def __init__(self, certificate_id: _Optional[str] = ..., programme: _Optional[str] = ..., plant_id: _Optional[str] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., mwh: _Optional[str] = ...) -> None: ...
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    mwh: float
+    def __init__(self, certificate_id: _Optional[str] = ..., programme: _Optional[str] = ..., plant_id: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., mwh: _Optional[float] = ...) -> None: ...
+
+class RecordGenerationCertificateResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
 
 class RecordPledgeRequest(_message.Message):
     __slots__ = ("pledge_id", "lender", "holder", "serial")
@@ -217,11 +245,23 @@ class RecordPledgeRequest(_message.Message):
     serial: str
     def __init__(self, pledge_id: _Optional[str] = ..., lender: _Optional[str] = ..., holder: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., serial: _Optional[str] = ...) -> None: ...
 
+class RecordPledgeResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
 class ReleasePledgeRequest(_message.Message):
     __slots__ = ("pledge_id",)
     PLEDGE_ID_FIELD_NUMBER: _ClassVar[int]
     pledge_id: str
     def __init__(self, pledge_id: _Optional[str] = ...) -> None: ...
+
+class ReleasePledgeResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: _Optional[bool] = ...) -> None: ...
 
 class AdvanceCorrespondingAdjustmentRequest(_message.Message):
     __slots__ = ("transfer_id", "state")
@@ -230,6 +270,12 @@ class AdvanceCorrespondingAdjustmentRequest(_message.Message):
     transfer_id: str
     state: CorrespondingAdjustment
     def __init__(self, transfer_id: _Optional[str] = ..., state: _Optional[_Union[CorrespondingAdjustment, str]] = ...) -> None: ...
+
+class AdvanceCorrespondingAdjustmentResponse(_message.Message):
+    __slots__ = ("first_transfer",)
+    FIRST_TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    first_transfer: FirstTransfer
+    def __init__(self, first_transfer: _Optional[_Union[FirstTransfer, _Mapping]] = ...) -> None: ...
 
 class FirstTransfer(_message.Message):
     __slots__ = ("transfer_id", "authorisation_id", "host_party", "acquiring_party", "serial_space", "start", "end", "adjustment")
@@ -252,14 +298,20 @@ class FirstTransfer(_message.Message):
     def __init__(self, transfer_id: _Optional[str] = ..., authorisation_id: _Optional[str] = ..., host_party: _Optional[str] = ..., acquiring_party: _Optional[str] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., adjustment: _Optional[_Union[CorrespondingAdjustment, str]] = ...) -> None: ...
 
 class ListFirstTransfersRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListFirstTransfersResponse(_message.Message):
-    __slots__ = ("first_transfers",)
+    __slots__ = ("first_transfers", "next_page_token")
     FIRST_TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     first_transfers: _containers.RepeatedCompositeFieldContainer[FirstTransfer]
-    def __init__(self, first_transfers: _Optional[_Iterable[_Union[FirstTransfer, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, first_transfers: _Optional[_Iterable[_Union[FirstTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ExportArticle6ActionsRequest(_message.Message):
     __slots__ = ("format",)
@@ -276,12 +328,16 @@ class ExportArticle6ActionsResponse(_message.Message):
     def __init__(self, content_type: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
 
 class GetLineageRequest(_message.Message):
-    __slots__ = ("registry_id", "serial")
+    __slots__ = ("registry_id", "serial", "page_size", "page_token")
     REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
     SERIAL_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     registry_id: str
     serial: str
-    def __init__(self, registry_id: _Optional[str] = ..., serial: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, registry_id: _Optional[str] = ..., serial: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Movement(_message.Message):
     __slots__ = ("transfer_id", "source", "destination", "serial_space", "start", "end", "settle_time")
@@ -298,18 +354,24 @@ class Movement(_message.Message):
     serial_space: str
     start: int
     end: int
-    settle_time: str
-    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., destination: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., settle_time: _Optional[str] = ...) -> None: ...
+    settle_time: _timestamp_pb2.Timestamp
+    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., destination: _Optional[_Union[_transfer_pb2.AccountRef, _Mapping]] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., settle_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetLineageResponse(_message.Message):
-    __slots__ = ("movements",)
+    __slots__ = ("movements", "next_page_token")
     MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     movements: _containers.RepeatedCompositeFieldContainer[Movement]
-    def __init__(self, movements: _Optional[_Iterable[_Union[Movement, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, movements: _Optional[_Iterable[_Union[Movement, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListUnadjustedUsesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class UnadjustedUse(_message.Message):
     __slots__ = ("transfer_id", "serial_space", "start", "end", "host_party", "using_party", "first_transfer_id", "adjustment")
@@ -332,7 +394,9 @@ class UnadjustedUse(_message.Message):
     def __init__(self, transfer_id: _Optional[str] = ..., serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., host_party: _Optional[str] = ..., using_party: _Optional[str] = ..., first_transfer_id: _Optional[str] = ..., adjustment: _Optional[_Union[CorrespondingAdjustment, str]] = ...) -> None: ...
 
 class ListUnadjustedUsesResponse(_message.Message):
-    __slots__ = ("uses",)
+    __slots__ = ("uses", "next_page_token")
     USES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     uses: _containers.RepeatedCompositeFieldContainer[UnadjustedUse]
-    def __init__(self, uses: _Optional[_Iterable[_Union[UnadjustedUse, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, uses: _Optional[_Iterable[_Union[UnadjustedUse, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

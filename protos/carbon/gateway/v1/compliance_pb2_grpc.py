@@ -27,6 +27,11 @@ if _version_not_supported:
 
 class ComplianceServiceStub:
     """The double-counting checks, the facts regulators load for them, and Article 6 reporting.
+
+    Calendar days (authorisation dates, monitoring and generation periods) are sent as a
+    `google.protobuf.Timestamp` at 00:00:00 UTC of that day; any other time of day is INVALID_ARGUMENT,
+    so a local midnight cannot silently become the previous day. Periods include both their days.
+    Electricity is in MWh, as a positive finite double (read as the shortest decimal that round-trips).
     """
 
     def __init__(self, channel):
@@ -58,37 +63,37 @@ class ComplianceServiceStub:
         self.RecordAuthorisation = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/RecordAuthorisation',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationResponse.FromString,
                 _registered_method=True)
         self.RecordIssuance = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/RecordIssuance',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceResponse.FromString,
                 _registered_method=True)
         self.RecordCreditedGeneration = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/RecordCreditedGeneration',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationResponse.FromString,
                 _registered_method=True)
         self.RecordGenerationCertificate = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/RecordGenerationCertificate',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateResponse.FromString,
                 _registered_method=True)
         self.RecordPledge = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/RecordPledge',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeResponse.FromString,
                 _registered_method=True)
         self.ReleasePledge = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/ReleasePledge',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeResponse.FromString,
                 _registered_method=True)
         self.AdvanceCorrespondingAdjustment = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/AdvanceCorrespondingAdjustment',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.AdvanceCorrespondingAdjustmentRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.FirstTransfer.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.AdvanceCorrespondingAdjustmentResponse.FromString,
                 _registered_method=True)
         self.ListFirstTransfers = channel.unary_unary(
                 '/carbon.gateway.v1.ComplianceService/ListFirstTransfers',
@@ -114,6 +119,11 @@ class ComplianceServiceStub:
 
 class ComplianceServiceServicer:
     """The double-counting checks, the facts regulators load for them, and Article 6 reporting.
+
+    Calendar days (authorisation dates, monitoring and generation periods) are sent as a
+    `google.protobuf.Timestamp` at 00:00:00 UTC of that day; any other time of day is INVALID_ARGUMENT,
+    so a local midnight cannot silently become the previous day. Periods include both their days.
+    Electricity is in MWh, as a positive finite double (read as the shortest decimal that round-trips).
     """
 
     def EvaluateTransfer(self, request, context):
@@ -124,7 +134,7 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListChecks(self, request, context):
-        """Every check with its code and one sentence of meaning.
+        """Every check with its code and one sentence of meaning, in code order, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -138,13 +148,14 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportCrosswalk(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every crosswalk entry, as CSV in the columns ImportCrosswalk reads.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RecordAuthorisation(self, request, context):
-        """A host Party's Article 6 authorisation of a serial block or of a project's vintage.
+        """A host Party's Article 6 authorisation of a serial block or of a project's vintage (read by DC-CLAIM).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -172,34 +183,40 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordPledge(self, request, context):
-        """Units pledged to a lender stay locked until the lender releases them (read by DC-STATUS).
+        """Units pledged to a lender stay locked until the lender releases them (read by DC-STATUS). Only the
+        account holding the units can pledge them: FAILED_PRECONDITION otherwise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReleasePledge(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The lender releases pledged units; NOT_FOUND for an unknown pledge.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AdvanceCorrespondingAdjustment(self, request, context):
-        """Moves a first transfer's corresponding adjustment forward: not started -> pending -> applied.
+        """Moves a first transfer's corresponding adjustment forward: not started -> pending -> applied. Any
+        other move is FAILED_PRECONDITION; a transfer with no first-transfer record is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListFirstTransfers(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every first transfer of authorised units out of their host Party, in the order they happened, a page
+        at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListUnadjustedUses(self, request, context):
         """Units used abroad (settled transfers whose purpose is NDC or OIMP use by another Party) that their
-        host has not covered with an applied corresponding adjustment: the double-claiming flags.
+        host has not covered with an applied corresponding adjustment: the double-claiming flags, in
+        transfer id order, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -213,7 +230,7 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetLineage(self, request, context):
-        """Every settled movement of a block's serials, oldest first (a mirrored block's lineage).
+        """Every settled movement of a block's serials, oldest first (a mirrored block's lineage), a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -245,37 +262,37 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
             'RecordAuthorisation': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordAuthorisation,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationResponse.SerializeToString,
             ),
             'RecordIssuance': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordIssuance,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceResponse.SerializeToString,
             ),
             'RecordCreditedGeneration': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordCreditedGeneration,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationResponse.SerializeToString,
             ),
             'RecordGenerationCertificate': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordGenerationCertificate,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateResponse.SerializeToString,
             ),
             'RecordPledge': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPledge,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeResponse.SerializeToString,
             ),
             'ReleasePledge': grpc.unary_unary_rpc_method_handler(
                     servicer.ReleasePledge,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeResponse.SerializeToString,
             ),
             'AdvanceCorrespondingAdjustment': grpc.unary_unary_rpc_method_handler(
                     servicer.AdvanceCorrespondingAdjustment,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.AdvanceCorrespondingAdjustmentRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.FirstTransfer.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.AdvanceCorrespondingAdjustmentResponse.SerializeToString,
             ),
             'ListFirstTransfers': grpc.unary_unary_rpc_method_handler(
                     servicer.ListFirstTransfers,
@@ -307,6 +324,11 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class ComplianceService:
     """The double-counting checks, the facts regulators load for them, and Article 6 reporting.
+
+    Calendar days (authorisation dates, monitoring and generation periods) are sent as a
+    `google.protobuf.Timestamp` at 00:00:00 UTC of that day; any other time of day is INVALID_ARGUMENT,
+    so a local midnight cannot silently become the previous day. Periods include both their days.
+    Electricity is in MWh, as a positive finite double (read as the shortest decimal that round-trips).
     """
 
     @staticmethod
@@ -433,7 +455,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/RecordAuthorisation',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordAuthorisationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -460,7 +482,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/RecordIssuance',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordIssuanceResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -487,7 +509,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/RecordCreditedGeneration',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCreditedGenerationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -514,7 +536,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/RecordGenerationCertificate',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordGenerationCertificateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -541,7 +563,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/RecordPledge',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordPledgeResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -568,7 +590,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/ReleasePledge',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordFactResponse.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ReleasePledgeResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -595,7 +617,7 @@ class ComplianceService:
             target,
             '/carbon.gateway.v1.ComplianceService/AdvanceCorrespondingAdjustment',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.AdvanceCorrespondingAdjustmentRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_compliance__pb2.FirstTransfer.FromString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.AdvanceCorrespondingAdjustmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

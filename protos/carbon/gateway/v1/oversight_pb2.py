@@ -22,23 +22,76 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!carbon/gateway/v1/oversight.proto\x12\x11\x63\x61rbon.gateway.v1\"0\n\x19GetSettlementProofRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\"\xe3\x01\n\x0fSettlementProof\x12\x0c\n\x04leaf\x18\x01 \x01(\x0c\x12\x12\n\nleaf_index\x18\x02 \x01(\x03\x12\x11\n\ttree_size\x18\x03 \x01(\x03\x12\x0c\n\x04root\x18\x04 \x01(\x0c\x12\x17\n\x0finclusion_proof\x18\x05 \x03(\x0c\x12\x10\n\x08\x63hain_id\x18\x06 \x01(\x03\x12\x18\n\x10\x63ontract_address\x18\x07 \x01(\t\x12\x16\n\x0e\x61nchor_tx_hash\x18\x08 \x01(\t\x12\x1b\n\x13\x61nchor_block_number\x18\t \x01(\x03\x12\x13\n\x0btransfer_id\x18\n \x01(\t\"@\n\x1aGetConsistencyProofRequest\x12\x11\n\tfrom_size\x18\x01 \x01(\x03\x12\x0f\n\x07to_size\x18\x02 \x01(\x03\"i\n\x10\x43onsistencyProof\x12\x11\n\tfrom_size\x18\x01 \x01(\x03\x12\x0f\n\x07to_size\x18\x02 \x01(\x03\x12\x11\n\tfrom_root\x18\x03 \x01(\x0c\x12\x0f\n\x07to_root\x18\x04 \x01(\x0c\x12\r\n\x05proof\x18\x05 \x03(\x0c\x32\xe5\x01\n\x10OversightService\x12\x66\n\x12GetSettlementProof\x12,.carbon.gateway.v1.GetSettlementProofRequest\x1a\".carbon.gateway.v1.SettlementProof\x12i\n\x13GetConsistencyProof\x12-.carbon.gateway.v1.GetConsistencyProofRequest\x1a#.carbon.gateway.v1.ConsistencyProofb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!carbon/gateway/v1/oversight.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\"6\n\x19GetSettlementProofRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x9f\x02\n\x0fSettlementProof\x12\x12\n\x04leaf\x18\x01 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x18\n\nleaf_index\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\ttree_size\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04root\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x1d\n\x0finclusion_proof\x18\x05 \x03(\x0c\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x63hain_id\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x63ontract_address\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61nchor_tx_hash\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x61nchor_block_number\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0btransfer_id\x18\n \x01(\tB\x04\xe2\x41\x01\x03\"L\n\x1aGetConsistencyProofRequest\x12\x17\n\tfrom_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x15\n\x07to_size\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\"\x87\x01\n\x10\x43onsistencyProof\x12\x17\n\tfrom_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07to_size\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\tfrom_root\x18\x03 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07to_root\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x13\n\x05proof\x18\x05 \x03(\x0c\x42\x04\xe2\x41\x01\x03\"\x1a\n\x18GetLatestTreeHeadRequest\"\xb0\x01\n\x08TreeHead\x12\x17\n\ttree_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04root\x18\x02 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x63hain_id\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x63ontract_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61nchor_tx_hash\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x61nchor_block_number\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x32\xc4\x02\n\x10OversightService\x12\x66\n\x12GetSettlementProof\x12,.carbon.gateway.v1.GetSettlementProofRequest\x1a\".carbon.gateway.v1.SettlementProof\x12i\n\x13GetConsistencyProof\x12-.carbon.gateway.v1.GetConsistencyProofRequest\x1a#.carbon.gateway.v1.ConsistencyProof\x12]\n\x11GetLatestTreeHead\x12+.carbon.gateway.v1.GetLatestTreeHeadRequest\x1a\x1b.carbon.gateway.v1.TreeHeadb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'carbon.gateway.v1.oversight_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_start=56
-  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_end=104
-  _globals['_SETTLEMENTPROOF']._serialized_start=107
-  _globals['_SETTLEMENTPROOF']._serialized_end=334
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=336
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=400
-  _globals['_CONSISTENCYPROOF']._serialized_start=402
-  _globals['_CONSISTENCYPROOF']._serialized_end=507
-  _globals['_OVERSIGHTSERVICE']._serialized_start=510
-  _globals['_OVERSIGHTSERVICE']._serialized_end=739
+  _globals['_GETSETTLEMENTPROOFREQUEST'].fields_by_name['transfer_id']._loaded_options = None
+  _globals['_GETSETTLEMENTPROOFREQUEST'].fields_by_name['transfer_id']._serialized_options = b'\342A\001\002'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['leaf']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['leaf']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['leaf_index']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['leaf_index']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['tree_size']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['tree_size']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['root']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['root']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['inclusion_proof']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['inclusion_proof']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['chain_id']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['chain_id']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['contract_address']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['contract_address']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['anchor_tx_hash']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['anchor_tx_hash']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['anchor_block_number']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['anchor_block_number']._serialized_options = b'\342A\001\003'
+  _globals['_SETTLEMENTPROOF'].fields_by_name['transfer_id']._loaded_options = None
+  _globals['_SETTLEMENTPROOF'].fields_by_name['transfer_id']._serialized_options = b'\342A\001\003'
+  _globals['_GETCONSISTENCYPROOFREQUEST'].fields_by_name['from_size']._loaded_options = None
+  _globals['_GETCONSISTENCYPROOFREQUEST'].fields_by_name['from_size']._serialized_options = b'\342A\001\002'
+  _globals['_GETCONSISTENCYPROOFREQUEST'].fields_by_name['to_size']._loaded_options = None
+  _globals['_GETCONSISTENCYPROOFREQUEST'].fields_by_name['to_size']._serialized_options = b'\342A\001\002'
+  _globals['_CONSISTENCYPROOF'].fields_by_name['from_size']._loaded_options = None
+  _globals['_CONSISTENCYPROOF'].fields_by_name['from_size']._serialized_options = b'\342A\001\003'
+  _globals['_CONSISTENCYPROOF'].fields_by_name['to_size']._loaded_options = None
+  _globals['_CONSISTENCYPROOF'].fields_by_name['to_size']._serialized_options = b'\342A\001\003'
+  _globals['_CONSISTENCYPROOF'].fields_by_name['from_root']._loaded_options = None
+  _globals['_CONSISTENCYPROOF'].fields_by_name['from_root']._serialized_options = b'\342A\001\003'
+  _globals['_CONSISTENCYPROOF'].fields_by_name['to_root']._loaded_options = None
+  _globals['_CONSISTENCYPROOF'].fields_by_name['to_root']._serialized_options = b'\342A\001\003'
+  _globals['_CONSISTENCYPROOF'].fields_by_name['proof']._loaded_options = None
+  _globals['_CONSISTENCYPROOF'].fields_by_name['proof']._serialized_options = b'\342A\001\003'
+  _globals['_TREEHEAD'].fields_by_name['tree_size']._loaded_options = None
+  _globals['_TREEHEAD'].fields_by_name['tree_size']._serialized_options = b'\342A\001\003'
+  _globals['_TREEHEAD'].fields_by_name['root']._loaded_options = None
+  _globals['_TREEHEAD'].fields_by_name['root']._serialized_options = b'\342A\001\003'
+  _globals['_TREEHEAD'].fields_by_name['chain_id']._loaded_options = None
+  _globals['_TREEHEAD'].fields_by_name['chain_id']._serialized_options = b'\342A\001\003'
+  _globals['_TREEHEAD'].fields_by_name['contract_address']._loaded_options = None
+  _globals['_TREEHEAD'].fields_by_name['contract_address']._serialized_options = b'\342A\001\003'
+  _globals['_TREEHEAD'].fields_by_name['anchor_tx_hash']._loaded_options = None
+  _globals['_TREEHEAD'].fields_by_name['anchor_tx_hash']._serialized_options = b'\342A\001\003'
+  _globals['_TREEHEAD'].fields_by_name['anchor_block_number']._loaded_options = None
+  _globals['_TREEHEAD'].fields_by_name['anchor_block_number']._serialized_options = b'\342A\001\003'
+  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_start=89
+  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_end=143
+  _globals['_SETTLEMENTPROOF']._serialized_start=146
+  _globals['_SETTLEMENTPROOF']._serialized_end=433
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=435
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=511
+  _globals['_CONSISTENCYPROOF']._serialized_start=514
+  _globals['_CONSISTENCYPROOF']._serialized_end=649
+  _globals['_GETLATESTTREEHEADREQUEST']._serialized_start=651
+  _globals['_GETLATESTTREEHEADREQUEST']._serialized_end=677
+  _globals['_TREEHEAD']._serialized_start=680
+  _globals['_TREEHEAD']._serialized_end=856
+  _globals['_OVERSIGHTSERVICE']._serialized_start=859
+  _globals['_OVERSIGHTSERVICE']._serialized_end=1183
 # @@protoc_insertion_point(module_scope)

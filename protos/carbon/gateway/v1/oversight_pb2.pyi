@@ -1,3 +1,4 @@
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -57,3 +58,23 @@ class ConsistencyProof(_message.Message):
     to_root: bytes
     proof: _containers.RepeatedScalarFieldContainer[bytes]
     def __init__(self, from_size: _Optional[int] = ..., to_size: _Optional[int] = ..., from_root: _Optional[bytes] = ..., to_root: _Optional[bytes] = ..., proof: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class GetLatestTreeHeadRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TreeHead(_message.Message):
+    __slots__ = ("tree_size", "root", "chain_id", "contract_address", "anchor_tx_hash", "anchor_block_number")
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ANCHOR_TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    ANCHOR_BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    tree_size: int
+    root: bytes
+    chain_id: int
+    contract_address: str
+    anchor_tx_hash: str
+    anchor_block_number: int
+    def __init__(self, tree_size: _Optional[int] = ..., root: _Optional[bytes] = ..., chain_id: _Optional[int] = ..., contract_address: _Optional[str] = ..., anchor_tx_hash: _Optional[str] = ..., anchor_block_number: _Optional[int] = ...) -> None: ...

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class OversightServiceStub:
-    """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's database.
+    """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's
+    database: the settlement log is an RFC 9162 Merkle tree whose tree heads are anchored on an EVM chain.
     """
 
     def __init__(self, channel):
@@ -45,22 +46,42 @@ class OversightServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetConsistencyProofRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ConsistencyProof.FromString,
                 _registered_method=True)
+        self.GetLatestTreeHead = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/GetLatestTreeHead',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetLatestTreeHeadRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.TreeHead.FromString,
+                _registered_method=True)
 
 
 class OversightServiceServicer:
-    """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's database.
+    """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's
+    database: the settlement log is an RFC 9162 Merkle tree whose tree heads are anchored on an EVM chain.
     """
 
     def GetSettlementProof(self, request, context):
-        """The inclusion proof of a settled transfer into the newest final anchored tree head.
-        FAILED_PRECONDITION while the transfer is not settled or its settlement is not anchored yet.
+        """The inclusion proof of a settled transfer into the newest final anchored tree head. NOT_FOUND for
+        an unknown transfer; FAILED_PRECONDITION while it is not settled or its settlement is not anchored yet.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME AIP-131: a Get method returns the resource itself.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetConsistencyProof(self, request, context):
-        """An RFC 9162 consistency proof between two tree sizes of the settlement log.
+        """An RFC 9162 consistency proof that the log at `to_size` extends the log at `from_size`.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME AIP-131: a Get method returns the resource itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLatestTreeHead(self, request, context):
+        """The newest tree head that is anchored and final on chain: the `to_size` to ask a consistency proof
+        for from a head kept earlier. FAILED_PRECONDITION while no tree head is final yet.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME AIP-131: a Get method returns the resource itself.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -79,6 +100,11 @@ def add_OversightServiceServicer_to_server(servicer, server):
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetConsistencyProofRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ConsistencyProof.SerializeToString,
             ),
+            'GetLatestTreeHead': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLatestTreeHead,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetLatestTreeHeadRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.TreeHead.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'carbon.gateway.v1.OversightService', rpc_method_handlers)
@@ -88,7 +114,8 @@ def add_OversightServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class OversightService:
-    """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's database.
+    """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's
+    database: the settlement log is an RFC 9162 Merkle tree whose tree heads are anchored on an EVM chain.
     """
 
     @staticmethod
@@ -135,6 +162,33 @@ class OversightService:
             '/carbon.gateway.v1.OversightService/GetConsistencyProof',
             carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetConsistencyProofRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_oversight__pb2.ConsistencyProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLatestTreeHead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/GetLatestTreeHead',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetLatestTreeHeadRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.TreeHead.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,3 +1,4 @@
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -6,6 +7,27 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class Capability(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CAPABILITY_UNSPECIFIED: _ClassVar[Capability]
+    CAPABILITY_LOCK: _ClassVar[Capability]
+    CAPABILITY_CREDIT: _ClassVar[Capability]
+    CAPABILITY_FINALISE: _ClassVar[Capability]
+    CAPABILITY_EVIDENCE: _ClassVar[Capability]
+
+class Gas(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GAS_UNSPECIFIED: _ClassVar[Gas]
+    GAS_CO2: _ClassVar[Gas]
+    GAS_CH4: _ClassVar[Gas]
+    GAS_N2O: _ClassVar[Gas]
+
+class GwpSet(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GWP_SET_UNSPECIFIED: _ClassVar[GwpSet]
+    GWP_SET_AR5: _ClassVar[GwpSet]
+    GWP_SET_AR6: _ClassVar[GwpSet]
 
 class UnitStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -17,6 +39,18 @@ class UnitStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNIT_STATUS_CANCELLED: _ClassVar[UnitStatus]
     UNIT_STATUS_EXPIRED: _ClassVar[UnitStatus]
     UNIT_STATUS_PLEDGED: _ClassVar[UnitStatus]
+CAPABILITY_UNSPECIFIED: Capability
+CAPABILITY_LOCK: Capability
+CAPABILITY_CREDIT: Capability
+CAPABILITY_FINALISE: Capability
+CAPABILITY_EVIDENCE: Capability
+GAS_UNSPECIFIED: Gas
+GAS_CO2: Gas
+GAS_CH4: Gas
+GAS_N2O: Gas
+GWP_SET_UNSPECIFIED: GwpSet
+GWP_SET_AR5: GwpSet
+GWP_SET_AR6: GwpSet
 UNIT_STATUS_UNSPECIFIED: UnitStatus
 UNIT_STATUS_HELD: UnitStatus
 UNIT_STATUS_LOCKED: UnitStatus
@@ -41,18 +75,24 @@ class Registry(_message.Message):
     programme: str
     evidence_based: bool
     unit_types: _containers.RepeatedScalarFieldContainer[str]
-    capabilities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, registry_id: _Optional[str] = ..., name: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., programme: _Optional[str] = ..., evidence_based: _Optional[bool] = ..., unit_types: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+    capabilities: _containers.RepeatedScalarFieldContainer[Capability]
+    def __init__(self, registry_id: _Optional[str] = ..., name: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., programme: _Optional[str] = ..., evidence_based: _Optional[bool] = ..., unit_types: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Iterable[_Union[Capability, str]]] = ...) -> None: ...
 
 class ListRegistriesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListRegistriesResponse(_message.Message):
-    __slots__ = ("registries",)
+    __slots__ = ("registries", "next_page_token")
     REGISTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     registries: _containers.RepeatedCompositeFieldContainer[Registry]
-    def __init__(self, registries: _Optional[_Iterable[_Union[Registry, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, registries: _Optional[_Iterable[_Union[Registry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ParseSerialRequest(_message.Message):
     __slots__ = ("registry_id", "serial")
@@ -61,6 +101,12 @@ class ParseSerialRequest(_message.Message):
     registry_id: str
     serial: str
     def __init__(self, registry_id: _Optional[str] = ..., serial: _Optional[str] = ...) -> None: ...
+
+class ParseSerialResponse(_message.Message):
+    __slots__ = ("block",)
+    BLOCK_FIELD_NUMBER: _ClassVar[int]
+    block: SerialBlock
+    def __init__(self, block: _Optional[_Union[SerialBlock, _Mapping]] = ...) -> None: ...
 
 class SerialBlock(_message.Message):
     __slots__ = ("registry_id", "programme", "project_id", "vintage", "unit_type", "country", "start", "end", "quantity", "serial_space", "attributes", "gas", "gwp_set")
@@ -95,17 +141,21 @@ class SerialBlock(_message.Message):
     quantity: int
     serial_space: str
     attributes: _containers.ScalarMap[str, str]
-    gas: str
-    gwp_set: str
-    def __init__(self, registry_id: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ..., unit_type: _Optional[str] = ..., country: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., quantity: _Optional[int] = ..., serial_space: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., gas: _Optional[str] = ..., gwp_set: _Optional[str] = ...) -> None: ...
+    gas: Gas
+    gwp_set: GwpSet
+    def __init__(self, registry_id: _Optional[str] = ..., programme: _Optional[str] = ..., project_id: _Optional[str] = ..., vintage: _Optional[str] = ..., unit_type: _Optional[str] = ..., country: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., quantity: _Optional[int] = ..., serial_space: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., gas: _Optional[_Union[Gas, str]] = ..., gwp_set: _Optional[_Union[GwpSet, str]] = ...) -> None: ...
 
 class ListHoldingsRequest(_message.Message):
-    __slots__ = ("registry_id", "account_id")
+    __slots__ = ("registry_id", "account_id", "page_size", "page_token")
     REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     registry_id: str
     account_id: str
-    def __init__(self, registry_id: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, registry_id: _Optional[str] = ..., account_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Holding(_message.Message):
     __slots__ = ("account_id", "serial", "quantity", "status", "registry_status", "block")
@@ -124,7 +174,9 @@ class Holding(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., status: _Optional[_Union[UnitStatus, str]] = ..., registry_status: _Optional[str] = ..., block: _Optional[_Union[SerialBlock, _Mapping]] = ...) -> None: ...
 
 class ListHoldingsResponse(_message.Message):
-    __slots__ = ("holdings",)
+    __slots__ = ("holdings", "next_page_token")
     HOLDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     holdings: _containers.RepeatedCompositeFieldContainer[Holding]
-    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class RegistryServiceStub:
-    """The registries the gateway links, their serial grammars and their holdings.
+    """The registries the gateway links, their serial-number grammars and the units their accounts hold.
     """
 
     def __init__(self, channel):
@@ -43,7 +43,7 @@ class RegistryServiceStub:
         self.ParseSerial = channel.unary_unary(
                 '/carbon.gateway.v1.RegistryService/ParseSerial',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ParseSerialRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.SerialBlock.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ParseSerialResponse.FromString,
                 _registered_method=True)
         self.ListHoldings = channel.unary_unary(
                 '/carbon.gateway.v1.RegistryService/ListHoldings',
@@ -53,24 +53,28 @@ class RegistryServiceStub:
 
 
 class RegistryServiceServicer:
-    """The registries the gateway links, their serial grammars and their holdings.
+    """The registries the gateway links, their serial-number grammars and the units their accounts hold.
     """
 
     def ListRegistries(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every registry the gateway links, in registry id order, a page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ParseSerial(self, request, context):
-        """Parses a serial in the registry's grammar; a malformed serial is INVALID_ARGUMENT naming the segment.
+        """Parses a serial in a registry's grammar without asking the registry. A malformed serial is
+        INVALID_ARGUMENT naming the segment that fails.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListHoldings(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The units a registry's accounts hold (or one account's), read from the registry now, in
+        (account id, serial space, first serial, status) order, a page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -86,7 +90,7 @@ def add_RegistryServiceServicer_to_server(servicer, server):
             'ParseSerial': grpc.unary_unary_rpc_method_handler(
                     servicer.ParseSerial,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ParseSerialRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.SerialBlock.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ParseSerialResponse.SerializeToString,
             ),
             'ListHoldings': grpc.unary_unary_rpc_method_handler(
                     servicer.ListHoldings,
@@ -102,7 +106,7 @@ def add_RegistryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RegistryService:
-    """The registries the gateway links, their serial grammars and their holdings.
+    """The registries the gateway links, their serial-number grammars and the units their accounts hold.
     """
 
     @staticmethod
@@ -148,7 +152,7 @@ class RegistryService:
             target,
             '/carbon.gateway.v1.RegistryService/ParseSerial',
             carbon_dot_gateway_dot_v1_dot_registry__pb2.ParseSerialRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_registry__pb2.SerialBlock.FromString,
+            carbon_dot_gateway_dot_v1_dot_registry__pb2.ParseSerialResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,5 +1,6 @@
 import datetime
 
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -89,6 +90,12 @@ class SubmitTransferRequest(_message.Message):
     purpose: Purpose
     def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ...) -> None: ...
 
+class SubmitTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: Transfer
+    def __init__(self, transfer: _Optional[_Union[Transfer, _Mapping]] = ...) -> None: ...
+
 class Transfer(_message.Message):
     __slots__ = ("transfer_id", "state", "reasons", "source", "destination", "serial", "quantity", "purpose", "moved_serial", "create_time", "update_time", "evidence_awaited")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -165,11 +172,23 @@ class WatchTransferRequest(_message.Message):
     transfer_id: str
     def __init__(self, transfer_id: _Optional[str] = ...) -> None: ...
 
+class WatchTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: Transfer
+    def __init__(self, transfer: _Optional[_Union[Transfer, _Mapping]] = ...) -> None: ...
+
 class SubmitEvidenceRequest(_message.Message):
     __slots__ = ("transfer_id",)
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     def __init__(self, transfer_id: _Optional[str] = ...) -> None: ...
+
+class SubmitEvidenceResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: Transfer
+    def __init__(self, transfer: _Optional[_Union[Transfer, _Mapping]] = ...) -> None: ...
 
 class ResolveTransferRequest(_message.Message):
     __slots__ = ("transfer_id", "resolution", "reason", "operator")
@@ -182,3 +201,9 @@ class ResolveTransferRequest(_message.Message):
     reason: str
     operator: str
     def __init__(self, transfer_id: _Optional[str] = ..., resolution: _Optional[_Union[Resolution, str]] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
+
+class ResolveTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: Transfer
+    def __init__(self, transfer: _Optional[_Union[Transfer, _Mapping]] = ...) -> None: ...

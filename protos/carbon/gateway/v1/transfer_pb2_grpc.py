@@ -38,7 +38,7 @@ class TransferServiceStub:
         self.SubmitTransfer = channel.unary_unary(
                 '/carbon.gateway.v1.TransferService/SubmitTransfer',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitTransferRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitTransferResponse.FromString,
                 _registered_method=True)
         self.GetTransfer = channel.unary_unary(
                 '/carbon.gateway.v1.TransferService/GetTransfer',
@@ -53,17 +53,17 @@ class TransferServiceStub:
         self.WatchTransfer = channel.unary_stream(
                 '/carbon.gateway.v1.TransferService/WatchTransfer',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferResponse.FromString,
                 _registered_method=True)
         self.SubmitEvidence = channel.unary_unary(
                 '/carbon.gateway.v1.TransferService/SubmitEvidence',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceResponse.FromString,
                 _registered_method=True)
         self.ResolveTransfer = channel.unary_unary(
                 '/carbon.gateway.v1.TransferService/ResolveTransfer',
                 request_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferRequest.SerializeToString,
-                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferResponse.FromString,
                 _registered_method=True)
 
 
@@ -72,26 +72,34 @@ class TransferServiceServicer:
     """
 
     def SubmitTransfer(self, request, context):
-        """Same id and same content returns the same transfer; same id with other content is ALREADY_EXISTS.
+        """Starts a transfer. The same id with the same content returns the same transfer (a retry is safe);
+        the same id with other content is ALREADY_EXISTS. Bad input is INVALID_ARGUMENT and a request
+        the registries refuse now (units not held, destination account unknown) is FAILED_PRECONDITION;
+        neither stores anything.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTransfer(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """One transfer as it stands; NOT_FOUND when no transfer has that id.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME AIP-131: a Get method returns the resource itself.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTransfers(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Transfers matching a filter, oldest first, a page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchTransfer(self, request, context):
-        """Sends the transfer at each state change; ends after a final state.
+        """Sends the transfer once for every state it reaches, in order (none is skipped); ends after
+        ANCHORED, REJECTED, COMPENSATED or NEEDS_INTERVENTION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,7 +128,7 @@ def add_TransferServiceServicer_to_server(servicer, server):
             'SubmitTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitTransfer,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitTransferRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitTransferResponse.SerializeToString,
             ),
             'GetTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTransfer,
@@ -135,17 +143,17 @@ def add_TransferServiceServicer_to_server(servicer, server):
             'WatchTransfer': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchTransfer,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferResponse.SerializeToString,
             ),
             'SubmitEvidence': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitEvidence,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceResponse.SerializeToString,
             ),
             'ResolveTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveTransfer,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferRequest.FromString,
-                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.SerializeToString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,7 +183,7 @@ class TransferService:
             target,
             '/carbon.gateway.v1.TransferService/SubmitTransfer',
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitTransferRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitTransferResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -256,7 +264,7 @@ class TransferService:
             target,
             '/carbon.gateway.v1.TransferService/WatchTransfer',
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.WatchTransferResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -283,7 +291,7 @@ class TransferService:
             target,
             '/carbon.gateway.v1.TransferService/SubmitEvidence',
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.SubmitEvidenceResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -310,7 +318,7 @@ class TransferService:
             target,
             '/carbon.gateway.v1.TransferService/ResolveTransfer',
             carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferRequest.SerializeToString,
-            carbon_dot_gateway_dot_v1_dot_transfer__pb2.Transfer.FromString,
+            carbon_dot_gateway_dot_v1_dot_transfer__pb2.ResolveTransferResponse.FromString,
             options,
             channel_credentials,
             insecure,
