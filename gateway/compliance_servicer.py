@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from adapters import catalogue
 from compliance_rules import CHECKS
 from compliance_rules.article6_report import UnadjustedUse
 from compliance_rules.corresponding_adjustment import AdjustmentState
+from compliance_rules.covered_entities_csv import EntityLoad, read_covered_entities_csv
 from compliance_rules.crosswalk_csv import read_crosswalk_csv, write_crosswalk_csv
 from compliance_rules.facts import (
     Authorisation,
@@ -26,9 +28,13 @@ from compliance_rules.facts import (
 )
 from compliance_rules.findings import Finding
 from compliance_rules.periods import Period
+from compliance_rules.rule_facts import CoveredEntity
+from compliance_rules.rule_kinds import Rule
+from compliance_rules.rule_packs import RulePack
 from domain import paging
 from domain.errors import InvalidInput, UnknownRegistry, quoted
 from domain.serials import SerialBlock
+from domain.transfers import require_account_id
 from gateway import article6_export, wire
 from gateway.servicers import mapped, mapped_on
 from gateway.transfer_desk import TransferDesk
@@ -49,7 +55,9 @@ _ADJUSTMENTS = {
 
 
 def _finding(finding: Finding) -> pb.Finding:
-    msg = pb.Finding(code=finding.code, message=finding.message)
+    msg = pb.Finding(
+        code=finding.code, message=finding.message, meaning=finding.meaning or "", source=finding.source or ""
+    )
     c = finding.collides_with
     if c is not None:
         msg.collides_with.CopyFrom(
@@ -196,6 +204,33 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     def __init__(self, desk: TransferDesk, ledger: Ledger) -> None:
         self._desk = desk
         self._ledger = ledger
+
+    @mapped
+    async def ListRulePacks(
+        self, request: pb.ListRulePacksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRulePacksResponse:
+        size, token = _paged_request(request)
+        packs = self._desk.rulebook.packs if self._desk.rulebook is not None else ()
+        page, next_token = paging.page_of(
+            list(packs), lambda p: (p.id,), scope="rule-packs", query={}, size=size, token=token
+        )
+        return pb.ListRulePacksResponse(packs=[_rule_pack(p) for p in page], next_page_token=next_token)
+
+    @mapped
+    async def RecordCoveredEntity(
+        self, request: pb.RecordCoveredEntityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordCoveredEntityResponse:
+        load = _covered_entity(request)
+        changed = await asyncio.to_thread(self._ledger.load_covered_entities, [load])
+        return pb.RecordCoveredEntityResponse(created=changed > 0)
+
+    @mapped
+    async def ImportCoveredEntities(
+        self, request: pb.ImportCoveredEntitiesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportCoveredEntitiesResponse:
+        loads = read_covered_entities_csv(request.csv)
+        changed = await asyncio.to_thread(self._ledger.load_covered_entities, loads)
+        return pb.ImportCoveredEntitiesResponse(changed=changed)
 
     @mapped
     async def EvaluateTransfer(
@@ -415,3 +450,45 @@ def _under(prefix: str, refused: InvalidInput) -> InvalidInput:
         type(v)(f"{prefix}.{v.field}" if v.field else prefix, v.description) for v in refused.violations
     ]
     return InvalidInput(refused.message, code=refused.code, violations=violations)
+
+
+def _rule_pack(pack: RulePack) -> pb.RulePack:
+    return pb.RulePack(
+        pack_id=pack.id, version=pack.version, title=pack.title, rules=[_rule(rule) for rule in pack.rules]
+    )
+
+
+def _rule(rule: Rule) -> pb.Rule:
+    dumped = rule.model_dump(mode="json")
+    msg = pb.Rule(
+        rule_id=rule.id,
+        kind=rule.kind,
+        meaning=rule.meaning,
+        source=f"{rule.source.document}, {rule.source.article}",
+        confirmed=rule.source.confirmed,
+        params_json=json.dumps(dumped.get("params", {}), ensure_ascii=False, sort_keys=True),
+    )
+    msg.effective_from.CopyFrom(wire.day_to_proto(rule.effective_from))
+    if rule.effective_to is not None:
+        msg.effective_to.CopyFrom(wire.day_to_proto(rule.effective_to))
+    return msg
+
+
+def _covered_entity(request: pb.RecordCoveredEntityRequest) -> EntityLoad:
+    """The entity as the ledger takes it; ids follow the account id pattern, every account is named."""
+    require_account_id(request.entity_id, "entity_id")
+    for index, year in enumerate(request.verified_emissions):
+        if not 1900 <= year.year <= 2199:
+            raise InvalidInput(f"year {year.year} is not a year", field=f"verified_emissions[{index}].year")
+        if year.tonnes < 0:
+            raise InvalidInput("tonnes must not be negative", field=f"verified_emissions[{index}].tonnes")
+    accounts = [wire.account_from_proto(a, f"accounts[{i}]") for i, a in enumerate(request.accounts)]
+    known = {p.registry_id for p in catalogue.all_profiles()}
+    for field, registry_id in [("market", request.market)] + [
+        (f"accounts[{i}].registry_id", a.registry_id) for i, a in enumerate(accounts)
+    ]:
+        if registry_id not in known:
+            raise InvalidInput(f"no registry {quoted(registry_id)}", field=field)
+    entity = CoveredEntity(entity_id=request.entity_id, name=request.name, market=request.market)
+    emissions = {y.year: y.tonnes for y in request.verified_emissions}
+    return EntityLoad(entity=entity, accounts=accounts, verified_emissions=emissions)

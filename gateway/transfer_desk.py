@@ -73,6 +73,11 @@ class TransferDesk:
         self._settings = settings
         self._rulebook = rulebook
 
+    @property
+    def rulebook(self) -> Rulebook | None:
+        """The rule packs this gateway judges transfers by (None: the double-counting checks only)."""
+        return self._rulebook
+
     async def submit(self, request: TransferRequest) -> Transfer:
         existing = await asyncio.to_thread(self._ledger.get, request.transfer_id)
         if existing is None:

@@ -190,6 +190,7 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
         lambda: account_from_proto(msg.destination, "destination"),
         lambda: _positive_quantity(msg),
         lambda: purpose_from_proto(msg.purpose),
+        lambda: _compliance_year(msg),
     )
     if refused:
         raise InvalidInput.joined(refused)
@@ -201,9 +202,21 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
             serial=msg.serial,
             quantity=msg.quantity if msg.HasField("quantity") else None,
             purpose=purpose_from_proto(msg.purpose),
+            compliance_year=_compliance_year(msg),
         )
     except ValidationError as invalid:
         raise invalid_input_from(invalid) from invalid
+
+
+def _compliance_year(msg: transfer_pb2.SubmitTransferRequest) -> int | None:
+    if not msg.HasField("compliance_year"):
+        return None
+    if not 2000 <= msg.compliance_year <= 2100:
+        raise InvalidInput(
+            f"compliance_year must be a year from 2000 to 2100, got {msg.compliance_year}",
+            field="compliance_year",
+        )
+    return msg.compliance_year
 
 
 def invalid_input_from(invalid: ValidationError, prefix: str = "") -> InvalidInput:
@@ -255,6 +268,7 @@ def transfer_to_proto(transfer: Transfer, history: Sequence[TransferEvent] = ())
         quantity=transfer.block.quantity,
         purpose=purpose_to_proto(transfer.request.purpose),
         moved_serial=serial_of(transfer.block),
+        compliance_year=transfer.request.compliance_year or transfer.created_at.year,
     )
     msg.create_time.FromDatetime(transfer.created_at)
     msg.update_time.FromDatetime(updated)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
-from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
+from protos.carbon.gateway.v1 import compliance_pb2, compliance_pb2_grpc, registry_pb2, transfer_pb2
 from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.covered_entities import make_covered
 from tests.e2e.sandbox_admin import SandboxAdmin
@@ -69,3 +70,60 @@ async def test_an_offset_into_an_account_no_covered_entity_holds_is_refused(
     done = await final_state(transfers, request.transfer_id)
     assert done.state == transfer_pb2.TRANSFER_STATE_REJECTED
     assert any(r.code.startswith("RULE-") for r in done.reasons)
+
+
+async def test_regulators_load_entities_and_read_the_packs_over_grpc(
+    channel, transfers, registries, sandbox: SandboxAdmin, account, ccer_serial
+):
+    compliance = compliance_pb2_grpc.ComplianceServiceStub(channel)
+    emitter = f"{account}-gd"
+    loaded = await compliance.RecordCoveredEntity(
+        compliance_pb2.RecordCoveredEntityRequest(
+            entity_id=f"gd-{account}",
+            name="Guangzhou Cement",
+            market="cn-gd-ets",
+            accounts=[transfer_pb2.AccountRef(registry_id="cn-gd-ets", account_id=emitter)],
+            verified_emissions=[compliance_pb2.VerifiedEmissions(year=2025, tonnes=2_000)],
+        )
+    )
+    assert loaded.created
+    # Guangdong: offsets within 10 % of the previous year's emissions (200), from outside CN-GD 3 % (60).
+    await sandbox.seed("cn-ccer", account, ccer_serial(1, 100))
+    await sandbox.open_account("cn-gd-ets", emitter)
+    request = transfer_request(
+        f"gd-{account}", ("cn-ccer", account), ("cn-gd-ets", emitter), ccer_serial(1, 100), quantity=70,
+        purpose=OFFSET,
+    )  # fmt: skip
+    request.compliance_year = 2026
+    verdict = await compliance.EvaluateTransfer(compliance_pb2.EvaluateTransferRequest(transfer=request))
+    assert not verdict.allowed
+    origin = next(f for f in verdict.findings if f.code == "RULE-GD-OFFSET-ORIGIN")
+    assert origin.meaning and origin.source  # a regulator reads what the rule means and where it comes from
+    request.quantity = 60
+    allowed = await compliance.EvaluateTransfer(compliance_pb2.EvaluateTransferRequest(transfer=request))
+    assert allowed.allowed, allowed.findings
+    await transfers.SubmitTransfer(request)
+    done = await final_state(transfers, request.transfer_id)
+    assert done.state in SETTLED and done.compliance_year == 2026
+
+    packs, token = [], ""
+    while True:
+        page = await compliance.ListRulePacks(
+            compliance_pb2.ListRulePacksRequest(page_size=2, page_token=token)
+        )
+        packs += page.packs
+        if not (token := page.next_page_token):
+            break
+    ids = [p.pack_id for p in packs]
+    assert {"cn-sz-ets", "cn-gd-ets", "cn-national-ets", "gba-cross-border", "article6-bri"} <= set(ids)
+    shenzhen = next(p for p in packs if p.pack_id == "cn-sz-ets")
+    assert any(not r.confirmed for r in shenzhen.rules)  # the unconfirmed order No. 343 figures say so
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await compliance.ImportCoveredEntities(
+            compliance_pb2.ImportCoveredEntitiesRequest(
+                csv="entity_id,name,market,account,year,verified_emissions_t\nx,X,cn-sz-ets,,2025,12.5\n"
+            )
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "line 2, column verified_emissions_t" in (refused.value.details() or "")

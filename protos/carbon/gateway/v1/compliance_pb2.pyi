@@ -68,14 +68,18 @@ class Collision(_message.Message):
     def __init__(self, serial_space: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., transfer_id: _Optional[str] = ..., registry_id: _Optional[str] = ..., account_id: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class Finding(_message.Message):
-    __slots__ = ("code", "message", "collides_with")
+    __slots__ = ("code", "message", "collides_with", "meaning", "source")
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     COLLIDES_WITH_FIELD_NUMBER: _ClassVar[int]
+    MEANING_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     code: str
     message: str
     collides_with: Collision
-    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., collides_with: _Optional[_Union[Collision, _Mapping]] = ...) -> None: ...
+    meaning: str
+    source: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., collides_with: _Optional[_Union[Collision, _Mapping]] = ..., meaning: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class EvaluateTransferResponse(_message.Message):
     __slots__ = ("allowed", "findings")
@@ -400,3 +404,91 @@ class ListUnadjustedUsesResponse(_message.Message):
     uses: _containers.RepeatedCompositeFieldContainer[UnadjustedUse]
     next_page_token: str
     def __init__(self, uses: _Optional[_Iterable[_Union[UnadjustedUse, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListRulePacksRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class Rule(_message.Message):
+    __slots__ = ("rule_id", "kind", "meaning", "effective_from", "effective_to", "source", "confirmed", "params_json")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MEANING_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_FROM_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_TO_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    kind: str
+    meaning: str
+    effective_from: _timestamp_pb2.Timestamp
+    effective_to: _timestamp_pb2.Timestamp
+    source: str
+    confirmed: bool
+    params_json: str
+    def __init__(self, rule_id: _Optional[str] = ..., kind: _Optional[str] = ..., meaning: _Optional[str] = ..., effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., confirmed: _Optional[bool] = ..., params_json: _Optional[str] = ...) -> None: ...
+
+class RulePack(_message.Message):
+    __slots__ = ("pack_id", "version", "title", "rules")
+    PACK_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    pack_id: str
+    version: str
+    title: str
+    rules: _containers.RepeatedCompositeFieldContainer[Rule]
+    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., title: _Optional[str] = ..., rules: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ...) -> None: ...
+
+class ListRulePacksResponse(_message.Message):
+    __slots__ = ("packs", "next_page_token")
+    PACKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    packs: _containers.RepeatedCompositeFieldContainer[RulePack]
+    next_page_token: str
+    def __init__(self, packs: _Optional[_Iterable[_Union[RulePack, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class VerifiedEmissions(_message.Message):
+    __slots__ = ("year", "tonnes")
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    TONNES_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    tonnes: int
+    def __init__(self, year: _Optional[int] = ..., tonnes: _Optional[int] = ...) -> None: ...
+
+class RecordCoveredEntityRequest(_message.Message):
+    __slots__ = ("entity_id", "name", "market", "accounts", "verified_emissions")
+    ENTITY_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_EMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    entity_id: str
+    name: str
+    market: str
+    accounts: _containers.RepeatedCompositeFieldContainer[_transfer_pb2.AccountRef]
+    verified_emissions: _containers.RepeatedCompositeFieldContainer[VerifiedEmissions]
+    def __init__(self, entity_id: _Optional[str] = ..., name: _Optional[str] = ..., market: _Optional[str] = ..., accounts: _Optional[_Iterable[_Union[_transfer_pb2.AccountRef, _Mapping]]] = ..., verified_emissions: _Optional[_Iterable[_Union[VerifiedEmissions, _Mapping]]] = ...) -> None: ...
+
+class RecordCoveredEntityResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class ImportCoveredEntitiesRequest(_message.Message):
+    __slots__ = ("csv",)
+    CSV_FIELD_NUMBER: _ClassVar[int]
+    csv: str
+    def __init__(self, csv: _Optional[str] = ...) -> None: ...
+
+class ImportCoveredEntitiesResponse(_message.Message):
+    __slots__ = ("changed",)
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    changed: int
+    def __init__(self, changed: _Optional[int] = ...) -> None: ...

@@ -115,6 +115,21 @@ class ComplianceServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.GetLineageRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.GetLineageResponse.FromString,
                 _registered_method=True)
+        self.ListRulePacks = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/ListRulePacks',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListRulePacksRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListRulePacksResponse.FromString,
+                _registered_method=True)
+        self.RecordCoveredEntity = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/RecordCoveredEntity',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCoveredEntityRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCoveredEntityResponse.FromString,
+                _registered_method=True)
+        self.ImportCoveredEntities = channel.unary_unary(
+                '/carbon.gateway.v1.ComplianceService/ImportCoveredEntities',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ImportCoveredEntitiesRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ImportCoveredEntitiesResponse.FromString,
+                _registered_method=True)
 
 
 class ComplianceServiceServicer:
@@ -236,6 +251,29 @@ class ComplianceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRulePacks(self, request, context):
+        """The compliance rule packs in force at this gateway, with every rule's kind, dates and source.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordCoveredEntity(self, request, context):
+        """A covered entity, the accounts it holds and its verified emissions by year; idempotent (the same
+        entity again changes nothing; another figure for a recorded year is ALREADY_EXISTS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportCoveredEntities(self, request, context):
+        """Covered entities from CSV (columns in docs/rules.md), all or none; a bad row is INVALID_ARGUMENT
+        naming its line and column.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComplianceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -313,6 +351,21 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
                     servicer.GetLineage,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.GetLineageRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.GetLineageResponse.SerializeToString,
+            ),
+            'ListRulePacks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRulePacks,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListRulePacksRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListRulePacksResponse.SerializeToString,
+            ),
+            'RecordCoveredEntity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCoveredEntity,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCoveredEntityRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCoveredEntityResponse.SerializeToString,
+            ),
+            'ImportCoveredEntities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportCoveredEntities,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ImportCoveredEntitiesRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_compliance__pb2.ImportCoveredEntitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -726,6 +779,87 @@ class ComplianceService:
             '/carbon.gateway.v1.ComplianceService/GetLineage',
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.GetLineageRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_compliance__pb2.GetLineageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRulePacks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/ListRulePacks',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListRulePacksRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ListRulePacksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCoveredEntity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/RecordCoveredEntity',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCoveredEntityRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.RecordCoveredEntityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCoveredEntities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.ComplianceService/ImportCoveredEntities',
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ImportCoveredEntitiesRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_compliance__pb2.ImportCoveredEntitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

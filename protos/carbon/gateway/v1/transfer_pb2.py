@@ -26,7 +26,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/transfer.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\nAccountRef\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\naccount_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"3\n\x06Reason\x12\x12\n\x04\x63ode\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07message\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"\x94\x02\n\x15SubmitTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x06source\x18\x02 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x02\x12\x38\n\x0b\x64\x65stination\x18\x03 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x02\x12\x14\n\x06serial\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x08quantity\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x31\n\x07purpose\x18\x06 \x01(\x0e\x32\x1a.carbon.gateway.v1.PurposeB\x04\xe2\x41\x01\x01\x42\x0b\n\t_quantity\"M\n\x16SubmitTransferResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\"\xac\x04\n\x08Transfer\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x05state\x18\x02 \x01(\x0e\x32 .carbon.gateway.v1.TransferStateB\x04\xe2\x41\x01\x03\x12\x30\n\x07reasons\x18\x03 \x03(\x0b\x32\x19.carbon.gateway.v1.ReasonB\x04\xe2\x41\x01\x03\x12\x33\n\x06source\x18\x04 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x03\x12\x38\n\x0b\x64\x65stination\x18\x05 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x03\x12\x14\n\x06serial\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08quantity\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x31\n\x07purpose\x18\x08 \x01(\x0e\x32\x1a.carbon.gateway.v1.PurposeB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cmoved_serial\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x42\n\x10\x65vidence_awaited\x18\x0c \x01(\x0b\x32\".carbon.gateway.v1.EvidenceAwaitedB\x04\xe2\x41\x01\x03\"g\n\x0f\x45videnceAwaited\x12\x1b\n\rholder_action\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x37\n\rdeadline_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"/\n\x12GetTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x82\x01\n\x14ListTransfersRequest\x12\x37\n\x06\x66ilter\x18\x01 \x01(\x0b\x32!.carbon.gateway.v1.TransferFilterB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"}\n\x0eTransferFilter\x12\x36\n\x06states\x18\x01 \x03(\x0e\x32 .carbon.gateway.v1.TransferStateB\x04\xe2\x41\x01\x01\x12\x19\n\x0bregistry_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\naccount_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"l\n\x15ListTransfersResponse\x12\x34\n\ttransfers\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"1\n\x14WatchTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"L\n\x15WatchTransferResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\"2\n\x15SubmitEvidenceRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"M\n\x16SubmitEvidenceResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\"\x9a\x01\n\x16ResolveTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\nresolution\x18\x02 \x01(\x0e\x32\x1d.carbon.gateway.v1.ResolutionB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08operator\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\"N\n\x17ResolveTransferResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03*p\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPURPOSE_NDC\x10\x01\x12\x10\n\x0cPURPOSE_OIMP\x10\x02\x12\x15\n\x11PURPOSE_VOLUNTARY\x10\x03\x12\x12\n\x0ePURPOSE_OFFSET\x10\x04*\xd0\x02\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATE_RECEIVED\x10\x01\x12\x1a\n\x16TRANSFER_STATE_CHECKED\x10\x02\x12 \n\x1cTRANSFER_STATE_SOURCE_LOCKED\x10\x03\x12\'\n#TRANSFER_STATE_DESTINATION_CREDITED\x10\x04\x12\x1a\n\x16TRANSFER_STATE_SETTLED\x10\x05\x12\x1b\n\x17TRANSFER_STATE_REJECTED\x10\x06\x12\x1e\n\x1aTRANSFER_STATE_COMPENSATED\x10\x07\x12%\n!TRANSFER_STATE_NEEDS_INTERVENTION\x10\x08\x12\x1b\n\x17TRANSFER_STATE_ANCHORED\x10\t*\x80\x01\n\nResolution\x12\x1a\n\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\x14\n\x10RESOLUTION_RETRY\x10\x01\x12\x1d\n\x19RESOLUTION_RECORD_SETTLED\x10\x02\x12!\n\x1dRESOLUTION_RECORD_COMPENSATED\x10\x03\x32\xe6\x04\n\x0fTransferService\x12\x65\n\x0eSubmitTransfer\x12(.carbon.gateway.v1.SubmitTransferRequest\x1a).carbon.gateway.v1.SubmitTransferResponse\x12Q\n\x0bGetTransfer\x12%.carbon.gateway.v1.GetTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12\x62\n\rListTransfers\x12\'.carbon.gateway.v1.ListTransfersRequest\x1a(.carbon.gateway.v1.ListTransfersResponse\x12\x64\n\rWatchTransfer\x12\'.carbon.gateway.v1.WatchTransferRequest\x1a(.carbon.gateway.v1.WatchTransferResponse0\x01\x12\x65\n\x0eSubmitEvidence\x12(.carbon.gateway.v1.SubmitEvidenceRequest\x1a).carbon.gateway.v1.SubmitEvidenceResponse\x12h\n\x0fResolveTransfer\x12).carbon.gateway.v1.ResolveTransferRequest\x1a*.carbon.gateway.v1.ResolveTransferResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/transfer.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\nAccountRef\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\naccount_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"3\n\x06Reason\x12\x12\n\x04\x63ode\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07message\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"\xcc\x02\n\x15SubmitTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x06source\x18\x02 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x02\x12\x38\n\x0b\x64\x65stination\x18\x03 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x02\x12\x14\n\x06serial\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x08quantity\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x31\n\x07purpose\x18\x06 \x01(\x0e\x32\x1a.carbon.gateway.v1.PurposeB\x04\xe2\x41\x01\x01\x12\"\n\x0f\x63ompliance_year\x18\x07 \x01(\x05\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x42\x0b\n\t_quantityB\x12\n\x10_compliance_year\"M\n\x16SubmitTransferResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\"\xcb\x04\n\x08Transfer\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x05state\x18\x02 \x01(\x0e\x32 .carbon.gateway.v1.TransferStateB\x04\xe2\x41\x01\x03\x12\x30\n\x07reasons\x18\x03 \x03(\x0b\x32\x19.carbon.gateway.v1.ReasonB\x04\xe2\x41\x01\x03\x12\x33\n\x06source\x18\x04 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x03\x12\x38\n\x0b\x64\x65stination\x18\x05 \x01(\x0b\x32\x1d.carbon.gateway.v1.AccountRefB\x04\xe2\x41\x01\x03\x12\x14\n\x06serial\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08quantity\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x31\n\x07purpose\x18\x08 \x01(\x0e\x32\x1a.carbon.gateway.v1.PurposeB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cmoved_serial\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x42\n\x10\x65vidence_awaited\x18\x0c \x01(\x0b\x32\".carbon.gateway.v1.EvidenceAwaitedB\x04\xe2\x41\x01\x03\x12\x1d\n\x0f\x63ompliance_year\x18\r \x01(\x05\x42\x04\xe2\x41\x01\x03\"g\n\x0f\x45videnceAwaited\x12\x1b\n\rholder_action\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x37\n\rdeadline_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"/\n\x12GetTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x82\x01\n\x14ListTransfersRequest\x12\x37\n\x06\x66ilter\x18\x01 \x01(\x0b\x32!.carbon.gateway.v1.TransferFilterB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"}\n\x0eTransferFilter\x12\x36\n\x06states\x18\x01 \x03(\x0e\x32 .carbon.gateway.v1.TransferStateB\x04\xe2\x41\x01\x01\x12\x19\n\x0bregistry_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\naccount_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"l\n\x15ListTransfersResponse\x12\x34\n\ttransfers\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"1\n\x14WatchTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"L\n\x15WatchTransferResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\"2\n\x15SubmitEvidenceRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"M\n\x16SubmitEvidenceResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03\"\x9a\x01\n\x16ResolveTransferRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\nresolution\x18\x02 \x01(\x0e\x32\x1d.carbon.gateway.v1.ResolutionB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08operator\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\"N\n\x17ResolveTransferResponse\x12\x33\n\x08transfer\x18\x01 \x01(\x0b\x32\x1b.carbon.gateway.v1.TransferB\x04\xe2\x41\x01\x03*p\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPURPOSE_NDC\x10\x01\x12\x10\n\x0cPURPOSE_OIMP\x10\x02\x12\x15\n\x11PURPOSE_VOLUNTARY\x10\x03\x12\x12\n\x0ePURPOSE_OFFSET\x10\x04*\xd0\x02\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATE_RECEIVED\x10\x01\x12\x1a\n\x16TRANSFER_STATE_CHECKED\x10\x02\x12 \n\x1cTRANSFER_STATE_SOURCE_LOCKED\x10\x03\x12\'\n#TRANSFER_STATE_DESTINATION_CREDITED\x10\x04\x12\x1a\n\x16TRANSFER_STATE_SETTLED\x10\x05\x12\x1b\n\x17TRANSFER_STATE_REJECTED\x10\x06\x12\x1e\n\x1aTRANSFER_STATE_COMPENSATED\x10\x07\x12%\n!TRANSFER_STATE_NEEDS_INTERVENTION\x10\x08\x12\x1b\n\x17TRANSFER_STATE_ANCHORED\x10\t*\x80\x01\n\nResolution\x12\x1a\n\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\x14\n\x10RESOLUTION_RETRY\x10\x01\x12\x1d\n\x19RESOLUTION_RECORD_SETTLED\x10\x02\x12!\n\x1dRESOLUTION_RECORD_COMPENSATED\x10\x03\x32\xe6\x04\n\x0fTransferService\x12\x65\n\x0eSubmitTransfer\x12(.carbon.gateway.v1.SubmitTransferRequest\x1a).carbon.gateway.v1.SubmitTransferResponse\x12Q\n\x0bGetTransfer\x12%.carbon.gateway.v1.GetTransferRequest\x1a\x1b.carbon.gateway.v1.Transfer\x12\x62\n\rListTransfers\x12\'.carbon.gateway.v1.ListTransfersRequest\x1a(.carbon.gateway.v1.ListTransfersResponse\x12\x64\n\rWatchTransfer\x12\'.carbon.gateway.v1.WatchTransferRequest\x1a(.carbon.gateway.v1.WatchTransferResponse0\x01\x12\x65\n\x0eSubmitEvidence\x12(.carbon.gateway.v1.SubmitEvidenceRequest\x1a).carbon.gateway.v1.SubmitEvidenceResponse\x12h\n\x0fResolveTransfer\x12).carbon.gateway.v1.ResolveTransferRequest\x1a*.carbon.gateway.v1.ResolveTransferResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,6 +53,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITTRANSFERREQUEST'].fields_by_name['quantity']._serialized_options = b'\342A\001\001'
   _globals['_SUBMITTRANSFERREQUEST'].fields_by_name['purpose']._loaded_options = None
   _globals['_SUBMITTRANSFERREQUEST'].fields_by_name['purpose']._serialized_options = b'\342A\001\001'
+  _globals['_SUBMITTRANSFERREQUEST'].fields_by_name['compliance_year']._loaded_options = None
+  _globals['_SUBMITTRANSFERREQUEST'].fields_by_name['compliance_year']._serialized_options = b'\342A\001\001'
   _globals['_SUBMITTRANSFERRESPONSE'].fields_by_name['transfer']._loaded_options = None
   _globals['_SUBMITTRANSFERRESPONSE'].fields_by_name['transfer']._serialized_options = b'\342A\001\003'
   _globals['_TRANSFER'].fields_by_name['transfer_id']._loaded_options = None
@@ -79,6 +81,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSFER'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
   _globals['_TRANSFER'].fields_by_name['evidence_awaited']._loaded_options = None
   _globals['_TRANSFER'].fields_by_name['evidence_awaited']._serialized_options = b'\342A\001\003'
+  _globals['_TRANSFER'].fields_by_name['compliance_year']._loaded_options = None
+  _globals['_TRANSFER'].fields_by_name['compliance_year']._serialized_options = b'\342A\001\003'
   _globals['_EVIDENCEAWAITED'].fields_by_name['holder_action']._loaded_options = None
   _globals['_EVIDENCEAWAITED'].fields_by_name['holder_action']._serialized_options = b'\342A\001\003'
   _globals['_EVIDENCEAWAITED'].fields_by_name['deadline_time']._loaded_options = None
@@ -119,44 +123,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESOLVETRANSFERREQUEST'].fields_by_name['operator']._serialized_options = b'\342A\001\002'
   _globals['_RESOLVETRANSFERRESPONSE'].fields_by_name['transfer']._loaded_options = None
   _globals['_RESOLVETRANSFERRESPONSE'].fields_by_name['transfer']._serialized_options = b'\342A\001\003'
-  _globals['_PURPOSE']._serialized_start=2179
-  _globals['_PURPOSE']._serialized_end=2291
-  _globals['_TRANSFERSTATE']._serialized_start=2294
-  _globals['_TRANSFERSTATE']._serialized_end=2630
-  _globals['_RESOLUTION']._serialized_start=2633
-  _globals['_RESOLUTION']._serialized_end=2761
+  _globals['_PURPOSE']._serialized_start=2266
+  _globals['_PURPOSE']._serialized_end=2378
+  _globals['_TRANSFERSTATE']._serialized_start=2381
+  _globals['_TRANSFERSTATE']._serialized_end=2717
+  _globals['_RESOLUTION']._serialized_start=2720
+  _globals['_RESOLUTION']._serialized_end=2848
   _globals['_ACCOUNTREF']._serialized_start=121
   _globals['_ACCOUNTREF']._serialized_end=186
   _globals['_REASON']._serialized_start=188
   _globals['_REASON']._serialized_end=239
   _globals['_SUBMITTRANSFERREQUEST']._serialized_start=242
-  _globals['_SUBMITTRANSFERREQUEST']._serialized_end=518
-  _globals['_SUBMITTRANSFERRESPONSE']._serialized_start=520
-  _globals['_SUBMITTRANSFERRESPONSE']._serialized_end=597
-  _globals['_TRANSFER']._serialized_start=600
-  _globals['_TRANSFER']._serialized_end=1156
-  _globals['_EVIDENCEAWAITED']._serialized_start=1158
-  _globals['_EVIDENCEAWAITED']._serialized_end=1261
-  _globals['_GETTRANSFERREQUEST']._serialized_start=1263
-  _globals['_GETTRANSFERREQUEST']._serialized_end=1310
-  _globals['_LISTTRANSFERSREQUEST']._serialized_start=1313
-  _globals['_LISTTRANSFERSREQUEST']._serialized_end=1443
-  _globals['_TRANSFERFILTER']._serialized_start=1445
-  _globals['_TRANSFERFILTER']._serialized_end=1570
-  _globals['_LISTTRANSFERSRESPONSE']._serialized_start=1572
-  _globals['_LISTTRANSFERSRESPONSE']._serialized_end=1680
-  _globals['_WATCHTRANSFERREQUEST']._serialized_start=1682
-  _globals['_WATCHTRANSFERREQUEST']._serialized_end=1731
-  _globals['_WATCHTRANSFERRESPONSE']._serialized_start=1733
-  _globals['_WATCHTRANSFERRESPONSE']._serialized_end=1809
-  _globals['_SUBMITEVIDENCEREQUEST']._serialized_start=1811
-  _globals['_SUBMITEVIDENCEREQUEST']._serialized_end=1861
-  _globals['_SUBMITEVIDENCERESPONSE']._serialized_start=1863
-  _globals['_SUBMITEVIDENCERESPONSE']._serialized_end=1940
-  _globals['_RESOLVETRANSFERREQUEST']._serialized_start=1943
-  _globals['_RESOLVETRANSFERREQUEST']._serialized_end=2097
-  _globals['_RESOLVETRANSFERRESPONSE']._serialized_start=2099
-  _globals['_RESOLVETRANSFERRESPONSE']._serialized_end=2177
-  _globals['_TRANSFERSERVICE']._serialized_start=2764
-  _globals['_TRANSFERSERVICE']._serialized_end=3378
+  _globals['_SUBMITTRANSFERREQUEST']._serialized_end=574
+  _globals['_SUBMITTRANSFERRESPONSE']._serialized_start=576
+  _globals['_SUBMITTRANSFERRESPONSE']._serialized_end=653
+  _globals['_TRANSFER']._serialized_start=656
+  _globals['_TRANSFER']._serialized_end=1243
+  _globals['_EVIDENCEAWAITED']._serialized_start=1245
+  _globals['_EVIDENCEAWAITED']._serialized_end=1348
+  _globals['_GETTRANSFERREQUEST']._serialized_start=1350
+  _globals['_GETTRANSFERREQUEST']._serialized_end=1397
+  _globals['_LISTTRANSFERSREQUEST']._serialized_start=1400
+  _globals['_LISTTRANSFERSREQUEST']._serialized_end=1530
+  _globals['_TRANSFERFILTER']._serialized_start=1532
+  _globals['_TRANSFERFILTER']._serialized_end=1657
+  _globals['_LISTTRANSFERSRESPONSE']._serialized_start=1659
+  _globals['_LISTTRANSFERSRESPONSE']._serialized_end=1767
+  _globals['_WATCHTRANSFERREQUEST']._serialized_start=1769
+  _globals['_WATCHTRANSFERREQUEST']._serialized_end=1818
+  _globals['_WATCHTRANSFERRESPONSE']._serialized_start=1820
+  _globals['_WATCHTRANSFERRESPONSE']._serialized_end=1896
+  _globals['_SUBMITEVIDENCEREQUEST']._serialized_start=1898
+  _globals['_SUBMITEVIDENCEREQUEST']._serialized_end=1948
+  _globals['_SUBMITEVIDENCERESPONSE']._serialized_start=1950
+  _globals['_SUBMITEVIDENCERESPONSE']._serialized_end=2027
+  _globals['_RESOLVETRANSFERREQUEST']._serialized_start=2030
+  _globals['_RESOLVETRANSFERREQUEST']._serialized_end=2184
+  _globals['_RESOLVETRANSFERRESPONSE']._serialized_start=2186
+  _globals['_RESOLVETRANSFERRESPONSE']._serialized_end=2264
+  _globals['_TRANSFERSERVICE']._serialized_start=2851
+  _globals['_TRANSFERSERVICE']._serialized_end=3465
 # @@protoc_insertion_point(module_scope)

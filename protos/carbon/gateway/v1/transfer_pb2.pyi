@@ -75,20 +75,22 @@ class Reason(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class SubmitTransferRequest(_message.Message):
-    __slots__ = ("transfer_id", "source", "destination", "serial", "quantity", "purpose")
+    __slots__ = ("transfer_id", "source", "destination", "serial", "quantity", "purpose", "compliance_year")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     SERIAL_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    COMPLIANCE_YEAR_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     source: AccountRef
     destination: AccountRef
     serial: str
     quantity: int
     purpose: Purpose
-    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ...) -> None: ...
+    compliance_year: int
+    def __init__(self, transfer_id: _Optional[str] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., compliance_year: _Optional[int] = ...) -> None: ...
 
 class SubmitTransferResponse(_message.Message):
     __slots__ = ("transfer",)
@@ -97,7 +99,7 @@ class SubmitTransferResponse(_message.Message):
     def __init__(self, transfer: _Optional[_Union[Transfer, _Mapping]] = ...) -> None: ...
 
 class Transfer(_message.Message):
-    __slots__ = ("transfer_id", "state", "reasons", "source", "destination", "serial", "quantity", "purpose", "moved_serial", "create_time", "update_time", "evidence_awaited")
+    __slots__ = ("transfer_id", "state", "reasons", "source", "destination", "serial", "quantity", "purpose", "moved_serial", "create_time", "update_time", "evidence_awaited", "compliance_year")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +112,7 @@ class Transfer(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_AWAITED_FIELD_NUMBER: _ClassVar[int]
+    COMPLIANCE_YEAR_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     state: TransferState
     reasons: _containers.RepeatedCompositeFieldContainer[Reason]
@@ -122,7 +125,8 @@ class Transfer(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     evidence_awaited: EvidenceAwaited
-    def __init__(self, transfer_id: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., moved_serial: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence_awaited: _Optional[_Union[EvidenceAwaited, _Mapping]] = ...) -> None: ...
+    compliance_year: int
+    def __init__(self, transfer_id: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., source: _Optional[_Union[AccountRef, _Mapping]] = ..., destination: _Optional[_Union[AccountRef, _Mapping]] = ..., serial: _Optional[str] = ..., quantity: _Optional[int] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., moved_serial: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence_awaited: _Optional[_Union[EvidenceAwaited, _Mapping]] = ..., compliance_year: _Optional[int] = ...) -> None: ...
 
 class EvidenceAwaited(_message.Message):
     __slots__ = ("holder_action", "deadline_time")
