@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
+from compliance_rules.csv_columns import header_problem
 from compliance_rules.rule_facts import CoveredEntity
 from domain.errors import GatewayError, InvalidInput
 from domain.transfers import AccountRef, require_account_id
@@ -50,13 +51,9 @@ def read_covered_entities_csv(text: str) -> list[EntityLoad]:
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> None:
-    found = list(fieldnames or [])
-    missing = [c for c in COLUMNS if c not in found]
-    unknown = [c for c in found if c not in COLUMNS]
-    if missing:
-        raise _refusal(1, missing[0], "missing column; expected " + ", ".join(COLUMNS))
-    if unknown:
-        raise _refusal(1, unknown[0], "unknown column; expected " + ", ".join(COLUMNS))
+    problem = header_problem(fieldnames, COLUMNS)
+    if problem is not None:
+        raise _refusal(1, *problem)
 
 
 def _merge(loads: dict[str, EntityLoad], row: dict[str, str], line: int) -> None:

@@ -23,6 +23,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from compliance_rules.csv_columns import header_problem
 from compliance_rules.facts import CrosswalkEntry
 from compliance_rules.periods import Period
 from domain.errors import GatewayError, InvalidInput
@@ -71,13 +72,9 @@ def write_crosswalk_csv(entries: Iterable[CrosswalkEntry]) -> str:
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> None:
-    found = list(fieldnames or [])
-    missing = [c for c in COLUMNS if c not in found]
-    unknown = [c for c in found if c not in COLUMNS]
-    if missing:
-        raise _refusal(1, missing[0], "missing column; expected " + ", ".join(COLUMNS))
-    if unknown:
-        raise _refusal(1, unknown[0], "unknown column; expected " + ", ".join(COLUMNS))
+    problem = header_problem(fieldnames, COLUMNS)
+    if problem is not None:
+        raise _refusal(1, *problem)
 
 
 def _entry(row: Row, line: int) -> CrosswalkEntry:
