@@ -121,6 +121,8 @@ class EmbeddedGateway:
 
     async def _start_all(self) -> EmbeddedGateway:
         s = self.settings
+        # First, so a malformed rule pack stops start-up before anything runs.
+        self.rulebook = load_rulebook(s.rule_packs_dir) if s.rule_packs_dir else load_rulebook()
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.client = await self._start_temporal()
         fingerprint = ledger_fingerprint(s.resolved_ledger_url())
@@ -140,7 +142,6 @@ class EmbeddedGateway:
             for p in catalogue.all_profiles()
             if p.info.evidence_based
         }
-        self.rulebook = load_rulebook(s.rule_packs_dir) if s.rule_packs_dir else load_rulebook()
         if self.demo:
             await asyncio.to_thread(seed_demo_entities, self.ledger)
         transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers, self.rulebook)

@@ -127,3 +127,24 @@ async def test_regulators_load_entities_and_read_the_packs_over_grpc(
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "line 2, column verified_emissions_t" in (refused.value.details() or "")
+
+
+async def test_a_dry_run_of_units_already_moved_names_the_transfer_that_moved_them(
+    channel, transfers, sandbox: SandboxAdmin, account, ccer_serial
+):
+    compliance = compliance_pb2_grpc.ComplianceServiceStub(channel)
+    await sandbox.seed("cn-ccer", account, ccer_serial(1, 30))
+    await sandbox.open_account("cn-sz-ets", f"{account}-sz")
+    moved = transfer_request(
+        f"moved-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), ccer_serial(1, 30)
+    )
+    await transfers.SubmitTransfer(moved)
+    assert (await final_state(transfers, moved.transfer_id)).state in SETTLED
+    again = transfer_request(
+        f"again-{account}", ("cn-ccer", account), ("cn-sz-ets", f"{account}-other"), ccer_serial(1, 30)
+    )
+    verdict = await compliance.EvaluateTransfer(compliance_pb2.EvaluateTransferRequest(transfer=again))
+    assert not verdict.allowed
+    assert [(f.code, f.collides_with.transfer_id) for f in verdict.findings] == [
+        ("DC-USE", moved.transfer_id)
+    ]
