@@ -94,17 +94,7 @@ def live_uses(session: Session, entity_id: str, year: int) -> list[OffsetUse]:
             OffsetUseRow.entity_id == entity_id, OffsetUseRow.year == year, OffsetUseRow.state != RELEASED
         )
     )
-    return [
-        OffsetUse(
-            entity_id=r.entity_id,
-            year=r.year,
-            transfer_id=r.transfer_id,
-            programme=r.programme,
-            origin=r.origin,
-            quantity=r.quantity,
-        )
-        for r in rows
-    ]
+    return [OffsetUse.model_validate(row, from_attributes=True) for row in rows]
 
 
 def reserve(session: Session, claim: OffsetClaim, at: datetime) -> None:
@@ -123,18 +113,7 @@ def reserve(session: Session, claim: OffsetClaim, at: datetime) -> None:
             f"units in {claim.year} under {limit.rule_id}: another transfer took the headroom first",
             code=limit.rule_id,
         )
-    session.add(
-        OffsetUseRow(
-            transfer_id=claim.transfer_id,
-            entity_id=claim.entity_id,
-            year=claim.year,
-            programme=claim.programme,
-            origin=claim.origin,
-            quantity=claim.quantity,
-            state=RESERVED,
-            updated_at=at,
-        )
-    )
+    session.add(OffsetUseRow(**claim.as_use().model_dump(), state=RESERVED, updated_at=at))
 
 
 def mark(session: Session, transfer_id: str, state: str, at: datetime) -> None:
