@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
 from compliance_rules.findings import Finding
 from compliance_rules.offset_claims import OffsetLimit
@@ -98,3 +98,34 @@ def cap_or_finding(
         max_units=capped_units(share, emissions),
     )
     return CapFigures(entity=entity, basis_year=year, emissions=emissions, limit=limit)
+
+
+class CappedRule(RuleBase):
+    """What both offset kinds share: a cap to compute, the limit the ledger re-checks when it reserves
+    the headroom, and a finding when this transfer would break it. Each kind says which units its cap
+    counts (`_cap`) and how a breach reads (`_breach`)."""
+
+    offset_only: ClassVar[bool] = True
+
+    def _cap(self, context: RuleContext) -> CapFigures | Finding | None:
+        """The cap's figures, a finding when they cannot be computed, None when the units do not count."""
+        raise NotImplementedError
+
+    def _breach(self, cap: CapFigures, context: RuleContext, used: int, total: int) -> str:
+        raise NotImplementedError
+
+    def offset_limit(self, context: RuleContext) -> OffsetLimit | None:
+        """The limit this transfer counts towards, or None when it does not count or cannot be computed."""
+        cap = self._cap(context)
+        return cap.limit if isinstance(cap, CapFigures) else None
+
+    def evaluate(self, context: RuleContext) -> list[Finding]:
+        cap = self._cap(context)
+        if cap is None:
+            return []
+        if isinstance(cap, Finding):
+            return [cap]
+        exceeded = cap.exceeded_by(context)
+        if exceeded is None:
+            return []
+        return [self.finding(self._breach(cap, context, *exceeded))]

@@ -12,19 +12,18 @@ of its 10 % cap come from outside the province: `max_outside_share = 0.03`.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from compliance_rules.findings import Finding
 from compliance_rules.iso_codes import iso_jurisdiction
-from compliance_rules.offset_claims import OffsetLimit
 from compliance_rules.proposal import within
 from compliance_rules.rule_context import RuleContext
-from compliance_rules.rule_kinds.base import RuleBase
 from compliance_rules.rule_kinds.offset_basis import (
     Basis,
     CapFigures,
+    CappedRule,
     cap_or_finding,
     percent,
     programmes_text,
@@ -44,9 +43,7 @@ class OriginShareParams(BaseModel):
     _share = field_validator("max_outside_share")(share_between_0_and_1)
 
 
-class OriginShareRule(RuleBase):
-    offset_only: ClassVar[bool] = True
-
+class OriginShareRule(CappedRule):
     kind: Literal["origin_share"]
     params: OriginShareParams
 
@@ -66,29 +63,14 @@ class OriginShareRule(RuleBase):
             outside_origin=params.origin,
         )
 
-    def offset_limit(self, context: RuleContext) -> OffsetLimit | None:
-        cap = self._cap(context)
-        return cap.limit if isinstance(cap, CapFigures) else None
-
-    def evaluate(self, context: RuleContext) -> list[Finding]:
-        cap = self._cap(context)
-        if cap is None:
-            return []
-        if isinstance(cap, Finding):
-            return [cap]
-        exceeded = cap.exceeded_by(context)
-        if exceeded is None:
-            return []
-        used, total = exceeded
+    def _breach(self, cap: CapFigures, context: RuleContext, used: int, total: int) -> str:
         proposal = context.proposal
         origin = self.params.origin
-        return [
-            self.finding(
-                f"{proposal.block.quantity} {proposal.block.programme} units from outside {origin} (source "
-                f"registry {proposal.source.registry_id} in {context.origin}) would bring {cap.entity.name} "
-                f"({cap.entity.entity_id})'s {programmes_text(self.params.programmes)} from outside {origin} "
-                f"in {context.year} to {total} tCO2e, above {cap.limit.max_units} "
-                f"({percent(self.params.max_outside_share)} of {cap.emissions} tCO2e verified emissions in "
-                f"{cap.basis_year}); {used} already reserved or used"
-            )
-        ]
+        return (
+            f"{proposal.block.quantity} {proposal.block.programme} units from outside {origin} (source "
+            f"registry {proposal.source.registry_id} in {context.origin}) would bring {cap.entity.name} "
+            f"({cap.entity.entity_id})'s {programmes_text(self.params.programmes)} from outside {origin} "
+            f"in {context.year} to {total} tCO2e, above {cap.limit.max_units} "
+            f"({percent(self.params.max_outside_share)} of {cap.emissions} tCO2e verified emissions in "
+            f"{cap.basis_year}); {used} already reserved or used"
+        )
