@@ -43,6 +43,7 @@ contract: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/proto_docs.py
+	$(BIN)/python scripts/role_table.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/transfers.py

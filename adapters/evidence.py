@@ -32,6 +32,7 @@ from adapters import gold_standard, verra
 from adapters.base import RegistryProfile
 from adapters.catalogue import grammar_for_programme
 from adapters.http_client import UnrecognisedReply
+from adapters.outbound_tls import VERIFIED, OutboundTls
 from adapters.polite_client import PoliteClient, Politeness
 from adapters.public_records import (
     GOLD_STANDARD_CREDITS_PAGE_SIZE,
@@ -221,9 +222,10 @@ class VerraEvidenceReader:
         profile: RegistryProfile = verra.PROFILE,
         politeness: Politeness | None = None,
         page_size: int = 100,
+        tls: OutboundTls = VERIFIED,
     ) -> None:
         self.profile = profile
-        self._http = PoliteClient(profile.registry_id, base_url, politeness)
+        self._http = PoliteClient(profile.registry_id, base_url, politeness, tls)
         self._page_size = page_size
 
     async def aclose(self) -> None:
@@ -274,9 +276,10 @@ class GoldStandardEvidenceReader:
         *,
         profile: RegistryProfile = gold_standard.PROFILE,
         politeness: Politeness | None = None,
+        tls: OutboundTls = VERIFIED,
     ) -> None:
         self.profile = profile
-        self._http = PoliteClient(profile.registry_id, base_url, politeness)
+        self._http = PoliteClient(profile.registry_id, base_url, politeness, tls)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -313,14 +316,18 @@ class GoldStandardEvidenceReader:
 
 
 def evidence_reader_for(
-    profile: RegistryProfile, sandbox_url: str, *, politeness: Politeness | None = None
+    profile: RegistryProfile,
+    sandbox_url: str,
+    *,
+    politeness: Politeness | None = None,
+    tls: OutboundTls = VERIFIED,
 ) -> EvidenceReader:
     """The reader of an evidence-based registry whose public API the sandbox at `sandbox_url` mimics."""
     base_url = f"{sandbox_url.rstrip('/')}/{quote(profile.registry_id, safe='')}"
     if profile.registry_id == verra.PROFILE.registry_id:
-        return VerraEvidenceReader(base_url, profile=profile, politeness=politeness)
+        return VerraEvidenceReader(base_url, profile=profile, politeness=politeness, tls=tls)
     if profile.registry_id == gold_standard.PROFILE.registry_id:
-        return GoldStandardEvidenceReader(base_url, profile=profile, politeness=politeness)
+        return GoldStandardEvidenceReader(base_url, profile=profile, politeness=politeness, tls=tls)
     raise InvalidInput(
         f"{profile.registry_id} has no public API to read evidence from"
         + ("" if profile.info.evidence_based else ": the gateway locks there itself"),

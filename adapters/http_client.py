@@ -4,7 +4,8 @@ A retry re-sends the same key and body, so a step the server already applied
 (its reply lost, or the client timed out) is answered from the server's stored
 reply instead of being applied twice. 5xx, 429, timeouts and connection errors
 are retried with exponential backoff and jitter; refusals (404, 409, 422 and
-other 4xx) are final and raised at once.
+other 4xx) are final and raised at once, as is a server certificate that does
+not verify (adapters.outbound_tls says what is trusted).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tenacity import (
 )
 
 from adapters.base import AccountState, RegistryProfile
+from adapters.outbound_tls import VERIFIED, OutboundTls, certificate_problem
 from adapters.sandbox.wire import (
     AccountOut,
     CreditRequest,
@@ -58,13 +60,16 @@ class SandboxRegistryClient:
         attempts: int = 5,
         backoff_s: float = 0.1,
         max_backoff_s: float = 5.0,
+        tls: OutboundTls = VERIFIED,
     ) -> None:
         self.profile = profile
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._prefix = f"/registries/{quote(profile.registry_id, safe='')}"
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s))
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=httpx.Timeout(timeout_s), verify=tls.httpx_verify()
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -160,6 +165,12 @@ class SandboxRegistryClient:
         except httpx.TimeoutException as exc:
             raise _Transient("timed out") from exc
         except httpx.TransportError as exc:
+            problem = certificate_problem(exc)
+            if problem is not None:  # no retry cures it: say at once what to fix
+                raise RegistryUnavailable(
+                    f"{self.profile.registry_id}'s TLS certificate is not trusted ({problem}): "
+                    "name the CA that issued it in outbound_ca_file"
+                ) from exc
             raise _Transient("could not be reached") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise _Transient(f"last answer HTTP {response.status_code}")

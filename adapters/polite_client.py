@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.outbound_tls import VERIFIED, OutboundTls, certificate_problem
 from domain.errors import RegistryRefused, RegistryUnavailable
 
 
@@ -48,13 +49,20 @@ class _Transient(Exception):
 class PoliteClient:
     """Requests to one registry's public API at `base_url`, one at a time and spaced out."""
 
-    def __init__(self, registry_id: str, base_url: str, politeness: Politeness | None = None) -> None:
+    def __init__(
+        self,
+        registry_id: str,
+        base_url: str,
+        politeness: Politeness | None = None,
+        tls: OutboundTls = VERIFIED,
+    ) -> None:
         self.registry_id = registry_id
         self.politeness = politeness or Politeness()
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(self.politeness.timeout_s),
             headers={"accept": "application/json", "user-agent": "carbon-gateway-evidence-reader"},
+            verify=tls.httpx_verify(),
         )
         self._pacing = asyncio.Lock()
         self._last_sent: float | None = None
@@ -86,6 +94,12 @@ class PoliteClient:
         try:
             response = await self._http.request(method, path, params=params, json=json)
         except httpx.TransportError as exc:  # timeouts included
+            problem = certificate_problem(exc)
+            if problem is not None:  # no retry cures it: say at once what to fix
+                raise RegistryUnavailable(
+                    f"{self.registry_id} public API's TLS certificate is not trusted ({problem}): "
+                    "name the CA that issued it in outbound_ca_file"
+                ) from exc
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc
         if response.is_success:
             return response

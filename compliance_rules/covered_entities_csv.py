@@ -12,21 +12,20 @@ entity must agree on its name and market; one year has one figure.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-from compliance_rules.csv_columns import header_problem
+from compliance_rules import csv_columns
+from compliance_rules.csv_columns import Row
 from compliance_rules.rule_facts import CoveredEntity
-from domain.errors import GatewayError, InvalidInput
+from domain.errors import GatewayError, InvalidInput, quoted
 from domain.transfers import AccountRef, require_account_id
 
 COLUMNS = ("entity_id", "name", "market", "account", "year", "verified_emissions_t")
-_WHOLE = re.compile(r"^[0-9]{1,15}$")
-_YEAR = re.compile(r"^(19|20|21)[0-9]{2}$")
+_WHAT = "covered entities"
+_WHOLE = re.compile(r"[0-9]{1,15}")
+_YEAR = re.compile(r"(19|20|21)[0-9]{2}")
 
 
 class EntityLoad(BaseModel):
@@ -39,31 +38,29 @@ class EntityLoad(BaseModel):
 
 def read_covered_entities_csv(text: str) -> list[EntityLoad]:
     """Every entity in `text`, in file order; InvalidInput naming line and column otherwise."""
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-        _check_header(reader.fieldnames)
-        loads: dict[str, EntityLoad] = {}
-        for row in reader:
-            _merge(loads, row, reader.line_num)
-    except csv.Error as malformed:
-        raise InvalidInput(f"covered entities CSV: {malformed}", field="csv") from None
+    loads: dict[str, EntityLoad] = {}
+    for line, row in csv_columns.rows(text, _WHAT, COLUMNS):
+        _merge(loads, row, line)
     return list(loads.values())
 
 
-def _check_header(fieldnames: Iterable[str] | None) -> None:
-    problem = header_problem(fieldnames, COLUMNS)
-    if problem is not None:
-        raise _refusal(1, *problem)
-
-
-def _merge(loads: dict[str, EntityLoad], row: dict[str, str], line: int) -> None:
-    if None in row or any(value is None for value in row.values()):
-        raise _refusal(line, "", f"expected {len(COLUMNS)} fields")
+def _entity(row: Row, line: int) -> CoveredEntity:
+    """The row's entity: its id follows the account id pattern, its name and market are given."""
+    for column in ("entity_id", "name", "market"):
+        if not row[column].strip():
+            raise _refusal(line, column, "must not be empty")
     try:
-        entity = CoveredEntity(entity_id=row["entity_id"], name=row["name"], market=row["market"])
-    except ValueError:
-        column = next(c for c in ("entity_id", "name", "market") if not row[c])
-        raise _refusal(line, column, "must not be empty") from None
+        require_account_id(row["entity_id"], "entity_id")
+    except InvalidInput as invalid:
+        raise _refusal(line, "entity_id", invalid.message) from None
+    for column, limit in (("name", 256), ("market", 64)):
+        if len(row[column]) > limit:
+            raise _refusal(line, column, f"{len(row[column])} characters long (at most {limit})")
+    return CoveredEntity(entity_id=row["entity_id"], name=row["name"], market=row["market"])
+
+
+def _merge(loads: dict[str, EntityLoad], row: Row, line: int) -> None:
+    entity = _entity(row, line)
     load = loads.setdefault(entity.entity_id, EntityLoad(entity=entity))
     if load.entity != entity:
         raise _refusal(
@@ -80,6 +77,8 @@ def _merge(loads: dict[str, EntityLoad], row: dict[str, str], line: int) -> None
 
 def _account(text: str, line: int) -> AccountRef:
     registry_id, _, account_id = text.partition(":")
+    if len(registry_id) > 64:
+        raise _refusal(line, "account", f"registry id {quoted(registry_id)} is longer than 64 characters")
     try:
         return AccountRef(registry_id=registry_id, account_id=require_account_id(account_id, "account"))
     except (GatewayError, ValueError) as invalid:
@@ -88,10 +87,10 @@ def _account(text: str, line: int) -> AccountRef:
 
 
 def _emissions(load: EntityLoad, year: str, tonnes: str, line: int) -> None:
-    if not _YEAR.match(year):
-        raise _refusal(line, "year", f"{year[:16]!r} is not a year")
-    if not _WHOLE.match(tonnes):
-        raise _refusal(line, "verified_emissions_t", f"{tonnes[:16]!r} is not a whole number of tonnes")
+    if not _YEAR.fullmatch(year):
+        raise _refusal(line, "year", f"{quoted(year, 16)} is not a year")
+    if not _WHOLE.fullmatch(tonnes):
+        raise _refusal(line, "verified_emissions_t", f"{quoted(tonnes, 16)} is not a whole number of tonnes")
     known = load.verified_emissions.get(int(year))
     if known is not None and known != int(tonnes):
         raise _refusal(line, "verified_emissions_t", f"{year} already has {known} t on an earlier line")
@@ -99,5 +98,4 @@ def _emissions(load: EntityLoad, year: str, tonnes: str, line: int) -> None:
 
 
 def _refusal(line: int, column: str, reason: str) -> InvalidInput:
-    where = f"line {line}, column {column}" if column else f"line {line}"
-    return InvalidInput(f"covered entities CSV {where}: {reason}", field=column or "csv")
+    return csv_columns.refusal(_WHAT, line, column, reason)

@@ -23,10 +23,11 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from compliance_rules.csv_columns import header_problem
+from compliance_rules import csv_columns
+from compliance_rules.csv_columns import Row
 from compliance_rules.facts import CrosswalkEntry
 from compliance_rules.periods import Period
-from domain.errors import GatewayError, InvalidInput
+from domain.errors import GatewayError, InvalidInput, quoted
 
 COLUMNS = (
     "programme_a",
@@ -39,19 +40,21 @@ COLUMNS = (
     "loaded_by",
 )
 
-Row = dict[str, str]
+_WHAT = "crosswalk"
+# Registrations are ids as the ledger keeps them; statements are a sentence or a reference.
+_LONGEST = {"programme_a": 128, "project_a": 128, "programme_b": 128, "project_b": 128} | {
+    "source_reference": 1000,
+    "loaded_by": 256,
+}
 
 # date.fromisoformat also takes 20190101 and week dates; the documented form is the only one accepted.
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def read_crosswalk_csv(text: str) -> list[CrosswalkEntry]:
     """Every distinct entry in `text`, in file order; InvalidInput naming line and column otherwise."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    _check_header(reader.fieldnames)
     entries: dict[object, tuple[int, CrosswalkEntry]] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in csv_columns.rows(text, _WHAT, COLUMNS):
         entry = _entry(row, line)
         seen = entries.get(entry.key)
         if seen is None:
@@ -71,15 +74,10 @@ def write_crosswalk_csv(entries: Iterable[CrosswalkEntry]) -> str:
     return out.getvalue()
 
 
-def _check_header(fieldnames: Iterable[str] | None) -> None:
-    problem = header_problem(fieldnames, COLUMNS)
-    if problem is not None:
-        raise _refusal(1, *problem)
-
-
 def _entry(row: Row, line: int) -> CrosswalkEntry:
-    if None in row or any(value is None for value in row.values()):
-        raise _refusal(line, "", f"expected {len(COLUMNS)} fields")
+    for column, limit in _LONGEST.items():
+        if len(row[column]) > limit:
+            raise _refusal(line, column, f"{len(row[column])} characters long (at most {limit})")
     fields = {c: row[c] for c in COLUMNS if c not in ("period_start", "period_end")}
     try:
         return CrosswalkEntry.model_validate({**fields, "period": _period(row, line)})
@@ -102,11 +100,11 @@ def _period(row: Row, line: int) -> Period | None:
 
 def _day(text: str, line: int, column: str) -> date:
     try:
-        if not _ISO_DAY.match(text):
+        if not _ISO_DAY.fullmatch(text):
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise _refusal(line, column, f"{text!r} is not a date YYYY-MM-DD") from None
+        raise _refusal(line, column, f"{quoted(text)} is not a date YYYY-MM-DD") from None
 
 
 def _statement(entry: CrosswalkEntry) -> tuple[str, str]:
@@ -114,8 +112,7 @@ def _statement(entry: CrosswalkEntry) -> tuple[str, str]:
 
 
 def _refusal(line: int, column: str, reason: str) -> InvalidInput:
-    where = f"line {line}, column {column}" if column else f"line {line}"
-    return InvalidInput(f"crosswalk CSV {where}: {reason}", field=column or "csv")
+    return csv_columns.refusal(_WHAT, line, column, reason)
 
 
 def _row(entry: CrosswalkEntry) -> Row:

@@ -99,6 +99,21 @@ class PreconditionFailed(GatewayError):
     code = "PRECONDITION-FAILED"
 
 
+class Unauthenticated(GatewayError):
+    """The caller did not say who it is: no client certificate (UNAUTHENTICATED)."""
+
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(GatewayError):
+    """The caller is known but may not do this (PERMISSION_DENIED): its role, or a signature refused.
+
+    Each refusal has its own code (`ROLE-NOT-ALLOWED`, `SIGNATURE-REPLAYED`, ...).
+    """
+
+    code = "PERMISSION-DENIED"
+
+
 class ResourceError(GatewayError):
     """An error about one resource, named by its kind and id (the gRPC edge's `google.rpc.ResourceInfo`).
 

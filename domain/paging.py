@@ -10,7 +10,11 @@ makes any edited or truncated token a refusal too.
 
 The digest is not keyed: a token grants nothing (whoever holds one can list the
 same items without it), so there is no secret to share between gateways, and a
-token stays valid across restarts and on every gateway of one deployment.
+token stays valid across restarts and on every gateway of one deployment. It also
+means anyone can forge one, so nothing in a token is trusted: its shape is checked
+before it is decoded (`require_token_shape`), and a moment it carries must be one
+UTC can hold, so a forged token at the calendar's edge is refused here and never
+fails inside a query.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import struct
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, quoted
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -34,6 +40,13 @@ _BINDING_SIZE = 8
 _CHECK_SIZE = 12
 _CONTEXT = b"carbon-gateway page token"
 _FIELD = "page_token"
+# Tokens this gateway issues are a few hundred characters of unpadded urlsafe base64.
+MAX_TOKEN_LENGTH = 1024
+_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+TOKEN_RULE = (
+    f"a page token is the next_page_token of an earlier page, as it was sent: at most {MAX_TOKEN_LENGTH} "
+    "characters of A-Z a-z 0-9 _ -"
+)
 
 
 def page_size(requested: int) -> int:
@@ -89,8 +102,39 @@ def issue(scope: str, query: Mapping[str, str], after: Key) -> str:
     return base64.urlsafe_b64encode(body + _check(body)).decode().rstrip("=")
 
 
+def require_token_shape(token: str, field: str = _FIELD) -> str:
+    """`token` when it could be a token this gateway issued; InvalidInput naming `field` otherwise."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidInput(
+            f"{field} is {len(token)} characters long (at most {MAX_TOKEN_LENGTH}); {TOKEN_RULE}", field=field
+        )
+    if not _TOKEN.fullmatch(token):
+        raise InvalidInput(
+            f"{field} is not a token this gateway issued: {quoted(token)}; {TOKEN_RULE}", field=field
+        )
+    return token
+
+
+def _representable(key: Key) -> Key:
+    """`key` when every moment it carries (as ISO 8601 text) converts to UTC; ValueError otherwise."""
+    for part in key:
+        if not isinstance(part, str):
+            continue
+        try:
+            moment = datetime.fromisoformat(part)
+        except ValueError:
+            continue  # not a moment: an id, a serial space
+        if moment.tzinfo is not None:
+            try:
+                moment.astimezone(UTC)
+            except OverflowError as edge:
+                raise ValueError("a moment UTC cannot hold") from edge
+    return key
+
+
 def position(token: str, scope: str, query: Mapping[str, str]) -> Key:
     """The sort key a token starts after; INVALID_ARGUMENT naming `page_token` unless this listing issued it."""
+    require_token_shape(token)
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError) as bad:
@@ -105,7 +149,7 @@ def position(token: str, scope: str, query: Mapping[str, str]) -> Key:
             field=_FIELD,
         )
     try:
-        return _decode_key(body[1 + _BINDING_SIZE :])
+        return _representable(_decode_key(body[1 + _BINDING_SIZE :]))
     except (ValueError, IndexError, struct.error, UnicodeDecodeError) as bad:
         raise _not_issued() from bad
 

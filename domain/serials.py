@@ -15,6 +15,10 @@ from domain.errors import InvalidInput
 from domain.gases import Gas, GwpSet, gwp
 from domain.units import UnitClass
 
+# The ledger stores unit numbers as signed 64-bit integers (BigInteger), so no serial may name a larger
+# one; nor a block of more units than that (every quantity is an int64 on the wire).
+MAX_UNIT_NUMBER = 2**63 - 1
+
 
 class SerialBlock(BaseModel):
     """Units `start..end` (inclusive) of one serial space, with the fields their serial encodes.
@@ -31,8 +35,8 @@ class SerialBlock(BaseModel):
     vintage: str
     unit_type: str
     country: str
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
+    start: int = Field(ge=0, le=MAX_UNIT_NUMBER)
+    end: int = Field(ge=0, le=MAX_UNIT_NUMBER)
     attributes: dict[str, str] = Field(default_factory=dict)
     # Every unit is one tCO2e. Units issued for another gas (methane, say) say which, and the
     # GWP set their issuer converted with; no serial grammar encodes this, the issuance does.
@@ -43,6 +47,8 @@ class SerialBlock(BaseModel):
     def _ordered(self) -> SerialBlock:
         if self.end < self.start:
             raise InvalidInput(f"block end {self.end} is before start {self.start}", field="serial")
+        if self.quantity > MAX_UNIT_NUMBER:
+            raise InvalidInput(f"a block holds at most {MAX_UNIT_NUMBER} units", field="serial")
         if self.gas is not Gas.CO2 and self.gwp_set is None:
             raise InvalidInput(
                 f"units of {self.gas.value} must name the GWP set they were converted with", field="gwp_set"

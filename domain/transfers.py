@@ -221,6 +221,7 @@ class Transfer(BaseModel):
     created_at: datetime
     updated_at: datetime
     settled_at: datetime | None = None  # part of the settlement's anchored leaf
+    submitted_by: str | None = None  # the submitting caller's organisation; it alone sees the transfer
 
     @property
     def transfer_id(self) -> str:

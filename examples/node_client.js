@@ -9,11 +9,16 @@
 //   node examples/node_client.js 127.0.0.1:50051 \
 //       cn-ccer:demo-ccer-owner cn-sz-ets:demo-sz-emitter CCER-CN-100231-2024-3-1-50000 --quantity 100
 //
+// Against a gateway serving TLS with client certificates (the default), add `--keys DIR` (the
+// gateway's keys directory; `make run` issues demo ones into .carbon-gateway/keys): it trusts
+// DIR/ca.crt and presents DIR/identities/exchange.crt (another with `--identity NAME`).
+//
 // It exits 0 when the transfer settled (its last state SETTLED or ANCHORED), 1 when it ended
 // otherwise, and 2 when the gateway refused a call (printing `error CODE: message`).
 "use strict";
 
 const crypto = require("node:crypto");
+const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
 const grpc = require("@grpc/grpc-js");
@@ -24,7 +29,8 @@ const GOOGLE_PROTOS = path.dirname(require.resolve("google-proto-files/package.j
 const SETTLED = new Set(["TRANSFER_STATE_SETTLED", "TRANSFER_STATE_ANCHORED"]);
 const USAGE =
   "usage: node_client.js ADDRESS SOURCE_REGISTRY:ACCOUNT DESTINATION_REGISTRY:ACCOUNT SERIAL " +
-  "[--quantity N] [--id TRANSFER_ID] [--purpose ndc|oimp|voluntary|offset] [--timeout SECONDS]";
+  "[--quantity N] [--id TRANSFER_ID] [--purpose ndc|oimp|voluntary|offset] [--timeout SECONDS] " +
+  "[--keys DIR [--identity NAME]]";
 
 function loadContract() {
   const definition = protoLoader.loadSync(
@@ -53,6 +59,8 @@ function parseCommandLine(argv) {
       id: { type: "string" },
       purpose: { type: "string" },
       timeout: { type: "string", default: "300" },
+      keys: { type: "string" },
+      identity: { type: "string", default: "exchange" },
     },
   });
   if (positionals.length !== 4) throw new UsageError(USAGE);
@@ -66,7 +74,20 @@ function parseCommandLine(argv) {
     transferId: values.id || `example-${crypto.randomUUID()}`,
     purpose: values.purpose ? `PURPOSE_${values.purpose.toUpperCase()}` : undefined,
     timeoutS: Number(values.timeout),
+    keys: values.keys,
+    identity: values.identity,
   };
+}
+
+// Plaintext without --keys; otherwise TLS, trusting the gateway's CA and presenting an identity.
+function channelCredentials(options) {
+  if (!options.keys) return grpc.credentials.createInsecure();
+  const file = (name) => fs.readFileSync(path.join(options.keys, name));
+  return grpc.credentials.createSsl(
+    file("ca.crt"),
+    file(path.join("identities", `${options.identity}.key`)),
+    file(path.join("identities", `${options.identity}.crt`)),
+  );
 }
 
 function deadline(seconds) {
@@ -97,7 +118,7 @@ function showState(transfer) {
 }
 
 async function run(contract, options) {
-  const credentials = grpc.credentials.createInsecure();
+  const credentials = channelCredentials(options);
   const registryClient = new contract.RegistryService(options.address, credentials);
   const transferClient = new contract.TransferService(options.address, credentials);
   try {

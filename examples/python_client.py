@@ -6,6 +6,11 @@ with WatchTransfer to its end, printing one tab-separated line per registry, hol
     .venv/bin/python examples/python_client.py 127.0.0.1:50051 \\
         cn-ccer:demo-ccer-owner cn-sz-ets:demo-sz-emitter CCER-CN-100231-2024-3-1-50000 --quantity 100
 
+Against a gateway serving TLS with client certificates (the default; `make run` issues demo
+certificates into .carbon-gateway/keys), name the keys directory: `--keys .carbon-gateway/keys`
+presents the identity `identities/exchange.crt` (another with `--identity NAME`); without
+`--keys` the channel is plaintext, for a gateway started with `up --plaintext`.
+
 It exits 0 when the transfer settled (its last state SETTLED or ANCHORED), 1 when it ended
 otherwise, and 2 when the gateway refused a call (printing `error CODE: message`).
 """
@@ -16,6 +21,7 @@ import argparse
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 
@@ -122,12 +128,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--id", dest="transfer_id", help="the transfer id (default: example-<uuid>)")
     parser.add_argument("--purpose", choices=sorted(PURPOSES))
     parser.add_argument("--timeout", type=float, default=300, help="seconds to follow the transfer")
+    parser.add_argument(
+        "--keys", type=Path, help="the gateway's keys directory (TLS with a client certificate)"
+    )
+    parser.add_argument("--identity", default="exchange", help="the identity in KEYS/identities to present")
     return parser.parse_args(argv)
+
+
+def open_channel(options: argparse.Namespace) -> grpc.Channel:
+    """Plaintext without --keys; otherwise TLS, trusting the gateway's CA and presenting an identity."""
+    if options.keys is None:
+        return grpc.insecure_channel(options.address)
+    identity = options.keys / "identities" / options.identity
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=(options.keys / "ca.crt").read_bytes(),
+        private_key=identity.with_suffix(".key").read_bytes(),
+        certificate_chain=identity.with_suffix(".crt").read_bytes(),
+    )
+    return grpc.secure_channel(options.address, credentials)
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    with grpc.insecure_channel(options.address) as channel:
+    with open_channel(options) as channel:
         try:
             return run(channel, options)
         except grpc.RpcError as error:

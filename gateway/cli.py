@@ -28,8 +28,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gateway.audit_log_command import audit_log
+from gateway.keys_command import keys
 from gateway.rules_command import rules
 from gateway.settings import Settings, SettingsError
+from gateway.sign_command import owner_key, sign
 from ledger_anchor.verify_command import verify_command
 from protos.carbon.gateway.v1 import (
     oversight_pb2,
@@ -155,15 +158,29 @@ json_option = click.option(
 @main.command()
 @click.option("--demo", is_flag=True, help="Seed the sandbox registries with the documented demo holdings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as one JSON object once ready.")
-def up(demo: bool, as_json: bool) -> None:
-    """Run the whole gateway on this machine until Ctrl-C."""
+@click.option(
+    "--plaintext",
+    is_flag=True,
+    help="Serve gRPC without TLS, trusting every caller with every role (development only).",
+)
+def up(demo: bool, as_json: bool, plaintext: bool) -> None:
+    """Run the whole gateway on this machine until Ctrl-C.
+
+    gRPC is served over TLS with client certificates from the keys directory
+    (`carbon-gateway keys init` makes them; --demo makes them on first start).
+    """
+    from adapters.outbound_tls import OutboundTlsError
     from compliance_rules.rulebook import RulePackError
+    from gateway.keys import KeysError
     from gateway.preflight import PortUnavailable, check_ports_free
     from gateway.runtime import EmbeddedGateway
+    from gateway.transport import PLAINTEXT_WARNING
     from ledger_anchor.chain import ChainError
     from workflows.worker import ForeignWorker
 
     settings = _settings()
+    if plaintext:
+        settings = settings.model_copy(update={"plaintext": True})
     try:
         check_ports_free(settings)
     except PortUnavailable as exc:
@@ -181,6 +198,8 @@ def up(demo: bool, as_json: bool) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         say("starting the carbon gateway…")
+        if settings.plaintext:
+            click.echo(PLAINTEXT_WARNING.format(target=settings.grpc_target), err=True)
         await gateway.start()
         try:
             if as_json:
@@ -196,7 +215,7 @@ def up(demo: bool, as_json: bool) -> None:
 
     try:
         asyncio.run(serve())
-    except (ChainError, ForeignWorker, RulePackError) as exc:
+    except (ChainError, ForeignWorker, RulePackError, KeysError, OutboundTlsError) as exc:
         raise CommandError(f"cannot start: {exc}") from None
 
 
@@ -221,10 +240,33 @@ target_option = click.option(
 )
 
 
+def rpc(service: str, method: str) -> str:
+    """The role table's key for one RPC."""
+    return f"/carbon.gateway.v1.{service}/{method}"
+
+
+def _credentials(rpcs: Sequence[str]) -> grpc.ChannelCredentials | None:
+    """A local identity allowed every one of `rpcs` (picked from the keys directory), or plaintext."""
+    from gateway.keys import KeysError
+    from gateway.roles import ACCESS
+    from gateway.transport import client_credentials
+
+    roles = frozenset.intersection(*(ACCESS[name].roles for name in rpcs))
+    try:
+        return client_credentials(_settings(), roles)
+    except KeysError as exc:
+        raise CommandError(str(exc)) from None
+
+
 @contextlib.contextmanager
-def _channel(target: str) -> Iterator[grpc.Channel]:
-    """A channel whose RPC errors end the command with `error CODE: message` and exit code 2."""
-    with grpc.insecure_channel(target) as channel:
+def _channel(target: str, *rpcs: str) -> Iterator[grpc.Channel]:
+    """A channel for calling `rpcs`, whose RPC errors end the command with `error CODE: message`
+    and exit code 2. Over TLS it presents a local identity whose role may call them all."""
+    credentials = _credentials(rpcs)
+    opened = (
+        grpc.insecure_channel(target) if credentials is None else grpc.secure_channel(target, credentials)
+    )
+    with opened as channel:
         try:
             yield channel
         except grpc.RpcError as error:
@@ -324,7 +366,8 @@ def transfer(
     )
     if quantity is not None:
         request.quantity = quantity
-    with _channel(target) as channel:
+    submit, watch = rpc("TransferService", "SubmitTransfer"), rpc("TransferService", "WatchTransfer")
+    with _channel(target, submit, watch) as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         latest = stub.SubmitTransfer(request).transfer
         if not wait and as_json:
@@ -343,7 +386,7 @@ def transfer(
 @target_option
 def status(transfer_id: str, as_json: bool, target: str) -> None:
     """Show one transfer; exits 1 when it ended without settling."""
-    with _channel(target) as channel:
+    with _channel(target, rpc("TransferService", "GetTransfer")) as channel:
         found = transfer_pb2_grpc.TransferServiceStub(channel).GetTransfer(
             transfer_pb2.GetTransferRequest(transfer_id=transfer_id)
         )
@@ -374,7 +417,7 @@ def resolve(
 ) -> None:
     """Decide a transfer that needs intervention: retry its stopped step, or record it settled or
     compensated by hand."""
-    with _channel(target) as channel:
+    with _channel(target, rpc("TransferService", "ResolveTransfer")) as channel:
         resolved = (
             transfer_pb2_grpc.TransferServiceStub(channel)
             .ResolveTransfer(
@@ -403,7 +446,7 @@ def holdings(registry_id: str, account_id: str | None, as_json: bool, target: st
     request = registry_pb2.ListHoldingsRequest(registry_id=registry_id, page_size=_PAGE_SIZE)
     if account_id is not None:
         request.account_id = account_id
-    with _channel(target) as channel:
+    with _channel(target, rpc("RegistryService", "ListHoldings")) as channel:
         stub = registry_pb2_grpc.RegistryServiceStub(channel)
         found = registry_pb2.ListHoldingsResponse(
             holdings=_every_page(stub.ListHoldings, request, "holdings")
@@ -428,7 +471,7 @@ def holdings(registry_id: str, account_id: str | None, as_json: bool, target: st
 @target_option
 def registries(as_json: bool, target: str) -> None:
     """List every registry the gateway links."""
-    with _channel(target) as channel:
+    with _channel(target, rpc("RegistryService", "ListRegistries")) as channel:
         stub = registry_pb2_grpc.RegistryServiceStub(channel)
         request = registry_pb2.ListRegistriesRequest(page_size=_PAGE_SIZE)
         found = registry_pb2.ListRegistriesResponse(
@@ -454,7 +497,7 @@ def receipt(transfer_id: str, out: Path | None, as_json: bool, target: str) -> N
 
     Without --out the receipt is printed; with --json it is printed on one line (also with --out).
     """
-    with _channel(target) as channel:
+    with _channel(target, rpc("OversightService", "GetSettlementProof")) as channel:
         proof = oversight_pb2_grpc.OversightServiceStub(channel).GetSettlementProof(
             oversight_pb2.GetSettlementProofRequest(transfer_id=transfer_id)
         )
@@ -545,3 +588,7 @@ main.add_command(rules)
 
 if __name__ == "__main__":
     main()
+main.add_command(owner_key)
+main.add_command(sign)
+main.add_command(audit_log)
+main.add_command(keys)

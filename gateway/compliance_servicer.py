@@ -32,7 +32,7 @@ from compliance_rules.rule_facts import CoveredEntity
 from compliance_rules.rule_kinds import Rule
 from compliance_rules.rule_packs import RulePack
 from domain import paging
-from domain.errors import InvalidInput, UnknownRegistry, quoted
+from domain.errors import GatewayError, InvalidInput, UnknownRegistry, quoted
 from domain.serials import SerialBlock
 from domain.transfers import require_account_id
 from gateway import article6_export, wire
@@ -237,10 +237,9 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
         self, request: pb.EvaluateTransferRequest, context: grpc.aio.ServicerContext
     ) -> pb.EvaluateTransferResponse:
         try:
-            proposed = wire.transfer_request_from_proto(request.transfer)
-        except InvalidInput as refused:
+            decision = await self._desk.evaluate(wire.transfer_request_from_proto(request.transfer))
+        except GatewayError as refused:  # the request's fields are named under `transfer`
             raise _under("transfer", refused) from refused
-        decision = await self._desk.evaluate(proposed)
         return pb.EvaluateTransferResponse(
             allowed=decision.allowed, findings=[_finding(f) for f in decision.findings]
         )
@@ -444,8 +443,11 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
         )
 
 
-def _under(prefix: str, refused: InvalidInput) -> InvalidInput:
+def _under(prefix: str, refused: GatewayError) -> GatewayError:
     """A refusal of a nested message, its fields named by their full path in the outer request."""
+    if not isinstance(refused, InvalidInput):
+        refused.field = f"{prefix}.{refused.field}" if refused.field else refused.field
+        return refused
     violations = [
         type(v)(f"{prefix}.{v.field}" if v.field else prefix, v.description) for v in refused.violations
     ]

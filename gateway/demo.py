@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -106,3 +107,14 @@ def seed_demo_entities(ledger: Ledger, path: Path = DEMO_ENTITIES_FILE) -> None:
         ledger.record_covered_entity(covered, accounts)
         for year, tonnes in entity.verified_emissions.items():
             ledger.record_verified_emissions(entity.entity_id, year, tonnes)
+
+
+DEMO_ORG = "local"  # the organisation of the identities `keys init` issues
+
+
+def record_demo_holders(ledger: Ledger, path: Path = DEMO_FILE) -> None:
+    """The demo identities' organisation holds every demo account, so its exchange may move them."""
+    now = datetime.now(UTC)
+    for holding in load_demo_holdings(path):
+        account = AccountRef(registry_id=holding.registry_id, account_id=holding.account_id)
+        ledger.record_account_holder(account, DEMO_ORG, "demo", now)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc
+from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import (
@@ -38,14 +39,16 @@ from web3 import Web3
 from adapters import catalogue
 from adapters.evidence import EvidenceReader, evidence_reader_for
 from adapters.http_client import SandboxRegistryClient
+from adapters.outbound_tls import OutboundTls
 from adapters.polite_client import Politeness
 from adapters.sandbox.server import RunningSandbox, start_sandbox
 from compliance_rules.rulebook import Rulebook, load_rulebook
-from gateway.demo import seed_demo_entities, seed_demo_holdings
+from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_holdings
 from gateway.orphan_sweep import sweep_forever
 from gateway.server import start_grpc_server
 from gateway.settings import Settings
 from gateway.transfer_desk import TransferDesk
+from gateway.transport import server_transport
 from ledger import Ledger
 from ledger_anchor.chain import GatewaySigner
 from ledger_anchor.embedded_chain import EmbeddedChain
@@ -123,6 +126,9 @@ class EmbeddedGateway:
         s = self.settings
         # First, so a malformed rule pack stops start-up before anything runs.
         self.rulebook = load_rulebook(s.rule_packs_dir) if s.rule_packs_dir else load_rulebook()
+        transport = server_transport(s, demo=self.demo)  # missing certificates stop start-up here too
+        tls = OutboundTls(verify=s.outbound_tls_verify, ca_file=s.outbound_ca_file)
+        tls.check()  # an unusable outbound_ca_file stops start-up too; verification off is a warning
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.client = await self._start_temporal()
         fingerprint = ledger_fingerprint(s.resolved_ledger_url())
@@ -131,19 +137,20 @@ class EmbeddedGateway:
         self.ledger = Ledger.open(s.resolved_ledger_url())
         self.adapters = {
             p.registry_id: SandboxRegistryClient(
-                p, self.sandbox_url, timeout_s=s.registry_timeout_s, attempts=s.registry_attempts
+                p, self.sandbox_url, timeout_s=s.registry_timeout_s, attempts=s.registry_attempts, tls=tls
             )
             for p in catalogue.all_profiles()
         }
-        self.chain = self._start_chain()
+        self.chain = self._start_chain(tls)
         politeness = Politeness(min_interval_s=s.evidence_min_interval_s)
         self.evidence_readers = {
-            p.registry_id: evidence_reader_for(p, self.sandbox_url, politeness=politeness)
+            p.registry_id: evidence_reader_for(p, self.sandbox_url, politeness=politeness, tls=tls)
             for p in catalogue.all_profiles()
             if p.info.evidence_based
         }
         if self.demo:
             await asyncio.to_thread(seed_demo_entities, self.ledger)
+            await asyncio.to_thread(record_demo_holders, self.ledger)
         transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers, self.rulebook)
         anchoring = AnchorActivities(self.ledger, self.chain)
         self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring, fingerprint)
@@ -151,7 +158,13 @@ class EmbeddedGateway:
         await self._schedule_anchoring()
         self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
         self._server, self.grpc_port = await start_grpc_server(
-            f"{s.grpc_host}:{s.grpc_port}", desk, self.adapters, self.ledger, s.watch_poll_s
+            f"{s.grpc_host}:{s.grpc_port}",
+            desk,
+            self.adapters,
+            self.ledger,
+            s.watch_poll_s,
+            transport=transport,
+            audit=self.ledger.append_audit,
         )
         self._sweeper = asyncio.create_task(
             sweep_forever(
@@ -164,7 +177,7 @@ class EmbeddedGateway:
         )
         return self
 
-    def _start_chain(self) -> ChainLink:
+    def _start_chain(self, tls: OutboundTls) -> ChainLink:
         s = self.settings
         assert self.ledger is not None
         journal = LedgerAnchorJournal(self.ledger)
@@ -181,7 +194,8 @@ class EmbeddedGateway:
                 else GatewaySigner.from_env()
             )
             self.chain_url = s.chain_rpc_url
-            return ChainLink(Web3(Web3.HTTPProvider(s.chain_rpc_url)), signer, s.anchor_contract, journal)
+            provider = Web3.HTTPProvider(s.chain_rpc_url, session=tls.requests_session())
+            return ChainLink(Web3(provider), signer, s.anchor_contract, journal)
         self._embedded_chain = EmbeddedChain(s.data_dir / "chain")
         self.chain_url = self._embedded_chain.serve("127.0.0.1", s.chain_rpc_port)
         link = ChainLink(
@@ -272,7 +286,13 @@ class EmbeddedGateway:
             "gRPC": f"{self.settings.grpc_host}:{self.grpc_port}",
             "Temporal": self.temporal_address,
             "Sandbox registries": self.sandbox_url,
-            "Ledger": self.settings.resolved_ledger_url(),
+            "gRPC security": (
+                "PLAINTEXT (development only: every caller holds every role)"
+                if self.settings.plaintext
+                else f"mTLS, certificates in {self.settings.resolved_keys_dir()}"
+            ),
+            # A database password never reaches a terminal or a log.
+            "Ledger": make_url(self.settings.resolved_ledger_url()).render_as_string(hide_password=True),
             "Chain JSON-RPC": self.chain_url,
         }
         if self.chain is not None:

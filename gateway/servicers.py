@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
@@ -18,17 +19,15 @@ from google.protobuf.message import Message
 from adapters import catalogue
 from adapters.base import RegistryAdapter
 from domain import paging
-from domain.errors import GatewayError, ResourceError
+from domain.errors import GatewayError, InvalidInput, PermissionDenied, ResourceError, UnknownRegistry, quoted
 from domain.holdings import Holding
-from domain.transfers import FINAL_STATES, Transfer, TransferState, require_account_id
-from gateway import required_fields, wire
-from gateway.settlement_proofs import consistency, latest_tree_head, settlement_receipt
+from domain.transfers import FINAL_STATES, AccountRef, Transfer, TransferState, require_account_id
+from gateway import request_bounds, wire
+from gateway.roles import current_caller
 from gateway.status_codes import abort_with
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger, TransferEvent
 from protos.carbon.gateway.v1 import (
-    oversight_pb2,
-    oversight_pb2_grpc,
     registry_pb2,
     registry_pb2_grpc,
     transfer_pb2,
@@ -59,7 +58,7 @@ def mapped_on(resource: tuple[str, str] | None) -> Callable[[Method[R]], Method[
         @functools.wraps(method)
         async def run(self: Any, request: Message, context: grpc.aio.ServicerContext) -> R:
             try:
-                required_fields.require(request)
+                request_bounds.check(request)  # every empty REQUIRED field and every bound, at once
                 return await method(self, request, context)
             except GatewayError as error:
                 await abort_with(context, named_resource(error, request, resource))
@@ -83,9 +82,40 @@ def _holding_key(holding: Holding) -> paging.Key:
     return (holding.account_id, block.serial_space, block.start, holding.status.value)
 
 
+def _not_held(account: AccountRef, field: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"account {account.registry_id}:{account.account_id} is not held by the caller's organisation",
+        code="ACCOUNT-NOT-HELD",
+        field=field,
+    )
+
+
 class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
-    def __init__(self, adapters: Mapping[str, RegistryAdapter]) -> None:
+    def __init__(self, adapters: Mapping[str, RegistryAdapter], ledger: Ledger) -> None:
         self._adapters = adapters
+        self._ledger = ledger
+
+    @mapped
+    async def RecordAccountHolder(
+        self, request: registry_pb2.RecordAccountHolderRequest, context: grpc.aio.ServicerContext
+    ) -> registry_pb2.RecordAccountHolderResponse:
+        try:
+            catalogue.profile(request.registry_id)
+        except UnknownRegistry:
+            raise UnknownRegistry(
+                f"unknown registry {quoted(request.registry_id)}", field="registry_id"
+            ) from None
+        account = AccountRef(
+            registry_id=request.registry_id, account_id=require_account_id(request.account_id, "account_id")
+        )
+        holder = request.holder_org.strip()
+        if holder != request.holder_org:
+            raise InvalidInput("holder_org has leading or trailing spaces", field="holder_org")
+        by = current_caller().label[:128]
+        await asyncio.to_thread(self._ledger.record_account_holder, account, holder, by, datetime.now(UTC))
+        return registry_pb2.RecordAccountHolderResponse(
+            registry_id=account.registry_id, account_id=account.account_id, holder_org=holder
+        )
 
     @mapped
     async def ListRegistries(
@@ -117,10 +147,19 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         registry_id, account = wire.holdings_query_from_proto(request)
         size = paging.page_size(request.page_size)
         query = {"registry_id": registry_id, "account_id": "*" if account is None else f"={account}"}
+        org = current_caller().visible_org
+        if org is not None:  # only the accounts the caller's organisation holds
+            query["holder_org"] = f"={org}"
+            held = await asyncio.to_thread(self._ledger.accounts_held, org, registry_id)
+            if account is not None and account not in held:
+                raise _not_held(AccountRef(registry_id=registry_id, account_id=account), "account_id")
         if request.page_token:  # a bad token is refused before the registry is asked
             paging.position(request.page_token, "holdings", query)
+        found = await self._adapters[registry_id].holdings(account)
+        if org is not None:
+            found = [h for h in found if h.account_id in held]
         holdings, token = paging.page_of(
-            await self._adapters[registry_id].holdings(account),
+            found,
             _holding_key,
             scope="holdings",
             query=query,
@@ -141,14 +180,20 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def SubmitTransfer(
         self, request: transfer_pb2.SubmitTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.SubmitTransferResponse:
-        transfer = await self._desk.submit(wire.transfer_request_from_proto(request))
+        caller = current_caller()
+        wanted = wire.transfer_request_from_proto(request)
+        if caller.visible_org is not None:  # an exchange moves units out of its own accounts only
+            holder = await asyncio.to_thread(self._desk.holder_of, wanted.source)
+            if holder != caller.org:
+                raise _not_held(wanted.source, "source.account_id")
+        transfer = await self._desk.submit(wanted, caller.org)
         return transfer_pb2.SubmitTransferResponse(transfer=self._shown(transfer))
 
     @mapped_on(ON_TRANSFER)
     async def GetTransfer(
         self, request: transfer_pb2.GetTransferRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.Transfer:
-        return self._shown(await self._desk.get(request.transfer_id))
+        return self._shown(await self._desk.get(request.transfer_id, current_caller().visible_org))
 
     @mapped
     async def ListTransfers(
@@ -166,6 +211,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             ),
             page_size=size,
             page_token=request.page_token or None,
+            visible_to=current_caller().visible_org,
         )
         return transfer_pb2.ListTransfersResponse(
             transfers=[wire.transfer_to_proto(t) for t in transfers], next_page_token=token or ""
@@ -175,7 +221,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def SubmitEvidence(
         self, request: transfer_pb2.SubmitEvidenceRequest, context: grpc.aio.ServicerContext
     ) -> transfer_pb2.SubmitEvidenceResponse:
-        transfer = await self._desk.submit_evidence(request.transfer_id)
+        transfer = await self._desk.submit_evidence(request.transfer_id, current_caller().visible_org)
         return transfer_pb2.SubmitEvidenceResponse(transfer=self._shown(transfer))
 
     @mapped_on(ON_TRANSFER)
@@ -206,11 +252,12 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         """
         sent = 0
         pause = self._watch_poll_s
+        visible = current_caller().visible_org
         while True:
             try:
                 if not sent:
-                    required_fields.require(request)
-                transfer, events = await self._desk.history(request.transfer_id)
+                    request_bounds.check(request)
+                transfer, events = await self._desk.history(request.transfer_id, visible)
             except GatewayError as error:
                 await abort_with(context, named_resource(error, request, ON_TRANSFER))
                 return
@@ -222,57 +269,3 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)
             sent = len(events)
             await asyncio.sleep(pause)
-
-
-def _hex_bytes(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
-
-
-class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-
-    @mapped_on(ON_TRANSFER)
-    async def GetSettlementProof(
-        self, request: oversight_pb2.GetSettlementProofRequest, context: grpc.aio.ServicerContext
-    ) -> oversight_pb2.SettlementProof:
-        receipt = await asyncio.to_thread(settlement_receipt, self._ledger, request.transfer_id)
-        return oversight_pb2.SettlementProof(
-            transfer_id=request.transfer_id,
-            leaf=_hex_bytes(receipt.leaf),
-            leaf_index=receipt.leaf_index,
-            tree_size=receipt.tree_size,
-            root=_hex_bytes(receipt.root),
-            inclusion_proof=[_hex_bytes(node) for node in receipt.inclusion_proof],
-            chain_id=receipt.chain_id,
-            contract_address=receipt.contract_address,
-            anchor_tx_hash=receipt.anchor_tx_hash,
-            anchor_block_number=receipt.anchor_block_number,
-        )
-
-    @mapped
-    async def GetConsistencyProof(
-        self, request: oversight_pb2.GetConsistencyProofRequest, context: grpc.aio.ServicerContext
-    ) -> oversight_pb2.ConsistencyProof:
-        facts = await asyncio.to_thread(consistency, self._ledger, request.from_size, request.to_size)
-        return oversight_pb2.ConsistencyProof(
-            from_size=facts.from_size,
-            to_size=facts.to_size,
-            from_root=facts.from_root,
-            to_root=facts.to_root,
-            proof=facts.proof,
-        )
-
-    @mapped
-    async def GetLatestTreeHead(
-        self, request: oversight_pb2.GetLatestTreeHeadRequest, context: grpc.aio.ServicerContext
-    ) -> oversight_pb2.TreeHead:
-        head = await asyncio.to_thread(latest_tree_head, self._ledger)
-        return oversight_pb2.TreeHead(
-            tree_size=head.tree_size,
-            root=_hex_bytes(head.root),
-            chain_id=head.chain_id,
-            contract_address=head.contract_address,
-            anchor_tx_hash=head.tx_hash,
-            anchor_block_number=head.block_number or 0,
-        )

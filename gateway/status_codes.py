@@ -10,6 +10,9 @@ readable sentence; machines read the details, not the message.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
+
 import grpc
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
@@ -29,6 +32,8 @@ _CODES: list[tuple[type[errors.GatewayError], int]] = [
     (errors.RegistryRefused, code_pb2.FAILED_PRECONDITION),
     (errors.IllegalTransition, code_pb2.FAILED_PRECONDITION),
     (errors.RegistryUnavailable, code_pb2.UNAVAILABLE),
+    (errors.Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (errors.PermissionDenied, code_pb2.PERMISSION_DENIED),
 ]
 
 
@@ -101,5 +106,22 @@ def status_for(error: errors.GatewayError) -> grpc.Status:
     return rpc_status.to_status(message)
 
 
+RefusalHook = Callable[[errors.GatewayError], Awaitable[None]]
+# Run before a refusal is sent (the audit log records it first, so whoever was refused can
+# already read that it was); set per call by the access interceptor.
+_BEFORE_REFUSAL: ContextVar[RefusalHook | None] = ContextVar("carbon_gateway_before_refusal", default=None)
+
+
+def before_refusal(hook: RefusalHook | None) -> Token[RefusalHook | None]:
+    return _BEFORE_REFUSAL.set(hook)
+
+
+def after_call(token: Token[RefusalHook | None]) -> None:
+    _BEFORE_REFUSAL.reset(token)
+
+
 async def abort_with(context: grpc.aio.ServicerContext, error: errors.GatewayError) -> None:
+    hook = _BEFORE_REFUSAL.get()
+    if hook is not None:
+        await hook(error)
     await context.abort_with_status(status_for(error))

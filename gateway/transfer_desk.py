@@ -78,11 +78,12 @@ class TransferDesk:
         """The rule packs this gateway judges transfers by (None: the double-counting checks only)."""
         return self._rulebook
 
-    async def submit(self, request: TransferRequest) -> Transfer:
+    async def submit(self, request: TransferRequest, submitted_by: str | None = None) -> Transfer:
+        """Record and start a transfer for organisation `submitted_by`; the same request again is a no-op."""
         existing = await asyncio.to_thread(self._ledger.get, request.transfer_id)
         if existing is None:
-            existing = await self._record(request)
-        if existing.request != request:
+            existing = await self._record(request, submitted_by)
+        if existing.request != request or existing.submitted_by != submitted_by:
             raise AlreadyExists(
                 f"transfer {request.transfer_id} exists with different content", field="transfer_id"
             )
@@ -90,17 +91,25 @@ class TransferDesk:
             await self.start(existing)
         return existing
 
-    async def _record(self, request: TransferRequest) -> Transfer:
+    async def _record(self, request: TransferRequest, submitted_by: str | None) -> Transfer:
         """Validate a new request and record it; a concurrent twin may have recorded it first."""
         block, _ = await self._movable(request)
         now = datetime.now(UTC)
-        fresh = Transfer(request=request, block=block, created_at=now, updated_at=now)
+        fresh = Transfer(
+            request=request, block=block, created_at=now, updated_at=now, submitted_by=submitted_by
+        )
         recorded, _ = await asyncio.to_thread(self._ledger.record_received, fresh)
         return recorded
 
-    async def get(self, transfer_id: str) -> Transfer:
+    def holder_of(self, account: AccountRef) -> str | None:
+        """The organisation the account's registry operator says holds it (None: not recorded)."""
+        return self._ledger.account_holder(account)
+
+    async def get(self, transfer_id: str, visible_to: str | None = None) -> Transfer:
+        """The transfer; NOT_FOUND when it does not exist or, with `visible_to`, another organisation
+        submitted it (so a caller cannot even learn that another's transfer exists)."""
         transfer = await asyncio.to_thread(self._ledger.get, transfer_id)
-        if transfer is None:
+        if transfer is None or (visible_to is not None and transfer.submitted_by != visible_to):
             raise NotFound(f"no transfer {quoted(transfer_id)}", field="transfer_id")
         return transfer
 
@@ -141,9 +150,11 @@ class TransferDesk:
                 return Decision(allowed=False, findings=[finding])
         return None
 
-    async def history(self, transfer_id: str) -> tuple[Transfer, list[TransferEvent]]:
+    async def history(
+        self, transfer_id: str, visible_to: str | None = None
+    ) -> tuple[Transfer, list[TransferEvent]]:
         """The transfer now, and every state it went through (oldest first)."""
-        transfer = await self.get(transfer_id)
+        transfer = await self.get(transfer_id, visible_to)
         return transfer, await asyncio.to_thread(self._ledger.history, transfer_id)
 
     async def list(
@@ -154,6 +165,7 @@ class TransferDesk:
         account_id: str | None,
         page_size: int,
         page_token: str | None,
+        visible_to: str | None = None,
     ) -> tuple[list[Transfer], str | None]:
         return await asyncio.to_thread(
             lambda: self._ledger.list(
@@ -162,6 +174,7 @@ class TransferDesk:
                 account_id=account_id,
                 page_size=page_size,
                 page_token=page_token,
+                submitted_by=visible_to,
             )
         )
 
@@ -268,9 +281,9 @@ class TransferDesk:
             field=serial_field,
         )
 
-    async def submit_evidence(self, transfer_id: str) -> Transfer:
+    async def submit_evidence(self, transfer_id: str, visible_to: str | None = None) -> Transfer:
         """Wake a transfer waiting for its holder's immobilisation, so it looks now."""
-        transfer = await self.get(transfer_id)
+        transfer = await self.get(transfer_id, visible_to)
         source = catalogue.profile(transfer.request.source.registry_id)
         if not source.info.evidence_based:
             raise PreconditionFailed(

@@ -40,11 +40,12 @@ def transfer_state_to_proto(state: TransferState) -> int:
     return int(transfer_pb2.TransferState.Value(f"TRANSFER_STATE_{state.name}"))
 
 
-def transfer_state_from_proto(value: int) -> TransferState:
-    name = transfer_pb2.TransferState.Name(value).removeprefix("TRANSFER_STATE_")
-    if name == "UNSPECIFIED":
-        raise InvalidInput("transfer state must be specified", field="filter.states")
-    return TransferState[name]
+def transfer_state_from_proto(value: int, field: str = "filter.states") -> TransferState:
+    """A state a caller names (in a filter); unspecified, or a number the contract does not define, is refused."""
+    descriptor = transfer_pb2.TransferState.DESCRIPTOR.values_by_number.get(value)
+    if descriptor is None or value == transfer_pb2.TRANSFER_STATE_UNSPECIFIED:
+        raise InvalidInput(f"{field} is {value}, not a TransferState other than unspecified", field=field)
+    return TransferState[descriptor.name.removeprefix("TRANSFER_STATE_")]
 
 
 _PURPOSE_NUMBERS: dict[Purpose, transfer_pb2.Purpose] = {

@@ -90,6 +90,7 @@ class TransferRow(Base):
     quantity: Mapped[int | None] = mapped_column(BigInteger)
     purpose: Mapped[str] = mapped_column(Text)
     compliance_year: Mapped[int | None] = mapped_column(Integer)
+    submitted_by: Mapped[str | None] = mapped_column(ID)  # the submitting caller's organisation
     block: Mapped[dict[str, Any]] = mapped_column(JSON)
     serial_space: Mapped[str] = mapped_column(Text)
     start: Mapped[int] = mapped_column(BigInteger)
@@ -106,6 +107,8 @@ class TransferRow(Base):
         Index("ix_transfers_source", "source_registry_id", "source_account_id"),
         Index("ix_transfers_destination", "destination_registry_id", "destination_account_id"),
         Index("ix_transfers_serial_range", "serial_space", "start", "end"),
+        # One organisation's transfers in listing order: a scoped page is an index range scan too.
+        Index("ix_transfers_submitted_by", "submitted_by", "created_at", "transfer_id"),
     )
 
 
@@ -505,3 +508,90 @@ class TransferJudgementRow(Base):
     packs: Mapped[list[str]] = mapped_column(JSON)
     rule_ids: Mapped[list[str]] = mapped_column(JSON)
     judged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEventRow(Base):
+    """One state-changing call: who, what, when, the outcome, chained to the one before by hash.
+
+    `hash` is SHA-256 over the previous event's hash and this event's canonical bytes,
+    so changing or dropping any row breaks every hash after it. Rows are never updated
+    or deleted (on PostgreSQL a trigger refuses both).
+    """
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    role: Mapped[str] = mapped_column(String(32))
+    org: Mapped[str] = mapped_column(ID)
+    caller: Mapped[str] = mapped_column(ID)
+    method: Mapped[str] = mapped_column(ID)
+    target: Mapped[str] = mapped_column(ID)
+    outcome: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditHeadRow(Base):
+    """The audit log's size and last hash in one row; appenders lock it, so the chain has no forks."""
+
+    __tablename__ = "audit_head"
+
+    singleton: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    size: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OwnerKeyRow(Base):
+    """A project owner's public key for signing transfer requests from one account.
+
+    Registered by a registry operator; rotation registers the new key and revokes
+    the old one; a revoked key stays, so old signatures remain attributable.
+    """
+
+    __tablename__ = "owner_keys"
+
+    key_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    registry_id: Mapped[str] = mapped_column(ID)
+    account_id: Mapped[str] = mapped_column(ID)
+    owner_org: Mapped[str] = mapped_column(ID)
+    algorithm: Mapped[str] = mapped_column(String(32))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # DER SubjectPublicKeyInfo
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registered_by: Mapped[str] = mapped_column(ID)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(ID)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_owner_keys_account", "registry_id", "account_id"),)
+
+
+class SignedRequestNonceRow(Base):
+    """A nonce a signed request has used, per key: a second use is a replay."""
+
+    __tablename__ = "signed_request_nonces"
+
+    key_id: Mapped[str] = mapped_column(ID, ForeignKey("owner_keys.key_id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(ID, primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(ID)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AccountHolderRow(Base):
+    """The organisation that holds an account in a registry, as the registry's operator says.
+
+    It scopes what exchanges, banks and project owners see and which accounts an exchange
+    may move units out of.
+    """
+
+    __tablename__ = "account_holders"
+
+    registry_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    holder_org: Mapped[str] = mapped_column(ID)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(ID)
+
+    __table_args__ = (Index("ix_account_holders_holder_org", "holder_org", "registry_id"),)

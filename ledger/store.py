@@ -31,15 +31,20 @@ from compliance_rules.facts import (
 from compliance_rules.offset_claims import OffsetClaim
 from compliance_rules.rule_facts import ComplianceFacts, CoveredEntity
 from compliance_rules.rule_judging import Judgement
+from domain.audit import AuditEvent, AuditRecord, ChainBreak
 from domain.errors import PreconditionFailed
 from domain.serials import SerialBlock
+from domain.signed_requests import OwnerKey
 from domain.transfers import AccountRef, Reason, Transfer, TransferState, check_transition
 from ledger import (
+    account_holder_rows,
     article6_rows,
+    audit_rows,
     crosswalk_rows,
     issuance_rows,
     judgement_rows,
     offset_rows,
+    owner_key_rows,
     pledge_rows,
     serial_index,
     serial_spans,
@@ -127,10 +132,12 @@ class Ledger:
         account_id: str | None = None,
         page_size: int = 100,
         page_token: str | None = None,
+        submitted_by: str | None = None,
     ) -> tuple[builtins.list[Transfer], str | None]:
         """A page of transfers in (created_at, transfer_id) order, and the next page's token (None at end).
 
-        `registry_id`/`account_id` match a transfer whose source or destination is there.
+        `registry_id`/`account_id` match a transfer whose source or destination is there;
+        `submitted_by` keeps only the transfers that organisation submitted.
         """
         if page_size <= 0:
             raise ValueError(f"page_size must be positive, got {page_size}")
@@ -142,6 +149,7 @@ class Ledger:
                 account_id=account_id,
                 page_size=page_size,
                 page_token_in=page_token,
+                submitted_by=submitted_by,
             )
 
     def history(self, transfer_id: str) -> builtins.list[TransferEvent]:
@@ -313,6 +321,53 @@ class Ledger:
         """The facts the double-counting checks and the rule packs read, each lookup its own read transaction."""
         return LedgerFacts(self._reading)
 
+    # The audit log: the access interceptor appends every state-changing call, regulators read it
+
+    def append_audit(self, record: AuditRecord) -> AuditEvent:
+        """Chain one call onto the audit log under the head's lock; each call is one more event."""
+        return self._write(lambda session: audit_rows.append(session, record))
+
+    def audit_events(
+        self,
+        *,
+        after_seq: int = -1,
+        limit: int = 100,
+        method: str | None = None,
+        org: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> builtins.list[AuditEvent]:
+        """Up to `limit` events after `after_seq` (-1: from the first), in seq order, matching every filter.
+
+        `since` is inclusive, `until` exclusive.
+        """
+        if limit <= 0:
+            raise ValueError(f"limit must be positive, got {limit}")
+        with self._reading.begin() as session:
+            return audit_rows.page(
+                session,
+                after_seq=after_seq,
+                limit=limit,
+                method=method,
+                org=org,
+                outcome=outcome,
+                since=since,
+                until=until,
+            )
+
+    def audit_head(self) -> tuple[int, bytes]:
+        """(events in the log, the last event's hash): what a regulator pins to detect a rewrite later."""
+        with self._reading.begin() as session:
+            return audit_rows.head(session)
+
+    def verify_audit_log(self) -> ChainBreak | None:
+        """Recompute the whole chain up to the head; the first broken event, or None when it is whole."""
+        with self._reading.begin() as session:
+            return audit_rows.verify(session)
+
+    # Double-counting facts, continued
+
     def load_crosswalk(self, entries: Iterable[CrosswalkEntry]) -> int:
         """Store the entries not stored yet, all or none; how many were new.
 
@@ -409,6 +464,51 @@ class Ledger:
     def judgement(self, transfer_id: str) -> Judgement | None:
         with self._reading.begin() as session:
             return judgement_rows.of(session, transfer_id)
+
+    # Who holds each account
+
+    def record_account_holder(self, account: AccountRef, holder_org: str, by: str, at: datetime) -> bool:
+        """Record the account's holding organisation (True); False when already recorded so."""
+        return self._write(lambda session: account_holder_rows.record(session, account, holder_org, by, at))
+
+    def account_holder(self, account: AccountRef) -> str | None:
+        with self._reading.begin() as session:
+            return account_holder_rows.holder_of(session, account)
+
+    def accounts_held(self, holder_org: str, registry_id: str) -> set[str]:
+        """The accounts `holder_org` holds in one registry."""
+        with self._reading.begin() as session:
+            return account_holder_rows.accounts_held(session, holder_org, registry_id)
+
+    # Project owners' keys and the nonces of their signed requests
+
+    def register_owner_key(self, key: OwnerKey) -> tuple[OwnerKey, bool]:
+        """Store the key (True), or the same registration stored before (False); another account's
+        key id is AlreadyExists, a revoked key PreconditionFailed."""
+        return self._write(lambda session: owner_key_rows.register(session, key))
+
+    def revoke_owner_key(self, key_id: str, by: str, at: datetime, reason: str) -> tuple[OwnerKey, bool]:
+        """Revoke the key (True); False when it already was, the first revocation kept. NotFound when unknown."""
+        return self._write(lambda session: owner_key_rows.revoke(session, key_id, by, at, reason))
+
+    def owner_keys(self, account: AccountRef) -> builtins.list[OwnerKey]:
+        """Every key registered for the account, revoked ones included, oldest first."""
+        with self._reading.begin() as session:
+            return owner_key_rows.keys_of(session, account)
+
+    def owner_key(self, key_id: str) -> OwnerKey | None:
+        with self._reading.begin() as session:
+            return owner_key_rows.key(session, key_id)
+
+    def use_nonce(
+        self, key_id: str, nonce: str, transfer_id: str, expires_at: datetime, at: datetime
+    ) -> bool:
+        """Spend a key's nonce on `transfer_id`, exactly once (True); False when it was spent on that same
+        transfer (a retry). PermissionDenied when spent on another (SIGNATURE-REPLAYED) or when the key
+        was revoked meanwhile."""
+        return self._write(
+            lambda session: owner_key_rows.use_nonce(session, key_id, nonce, transfer_id, expires_at, at)
+        )
 
     def _write(self, change: Callable[[Session], T]) -> T:
         """One write transaction; run again when a concurrent writer stored the same id first.

@@ -49,6 +49,7 @@ def to_row(transfer: Transfer) -> TransferRow:
         quantity=request.quantity,
         purpose=request.purpose.value,
         compliance_year=request.compliance_year,
+        submitted_by=transfer.submitted_by,
         block=block.model_dump(mode="json"),
         serial_space=block.serial_space,
         start=block.start,
@@ -101,6 +102,7 @@ def from_row(row: TransferRow) -> Transfer:
         created_at=row.created_at,
         updated_at=row.updated_at,
         settled_at=row.settled_at,
+        submitted_by=row.submitted_by,
     )
 
 
@@ -204,6 +206,7 @@ def page(
     account_id: str | None,
     page_size: int,
     page_token_in: str | None,
+    submitted_by: str | None = None,
 ) -> tuple[list[Transfer], str | None]:
     """One page of transfers in (created_at, transfer_id) order, and the token of the next page.
 
@@ -211,6 +214,9 @@ def page(
     """
     query = select(TransferRow).order_by(TransferRow.created_at, TransferRow.transfer_id)
     listing = _listing(states, registry_id, account_id)
+    if submitted_by is not None:  # one organisation's view: its token is no good for another's
+        listing["submitted_by"] = f"={submitted_by}"
+        query = query.where(TransferRow.submitted_by == submitted_by)
     if states is not None:
         query = query.where(TransferRow.state.in_([state.value for state in states]))
     if registry_id is not None or account_id is not None:

@@ -5,13 +5,17 @@ the committed docs/api.md is stale. The files are compiled with the pinned grpc_
 (with source info, so the comments come along); `google/api/field_behavior.proto` is copied at
 run time from the installed googleapis-common-protos package, as the repository does not carry it.
 Each service lists its RPCs, each message its fields (with their google.api.field_behavior),
-each enum its values.
+each enum its values. A message a request carries also lists the bound of each field, as
+gateway/request_bounds.py states and applies it (from the generated modules' descriptors: a
+message they do not hold yet, like a sample contract's, gets no bounds).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
+import pkgutil
 import re
 import shutil
 import sys
@@ -21,10 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from google.api import field_behavior_pb2
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import protos.carbon.gateway.v1 as generated  # noqa: E402
+from gateway import request_bounds  # noqa: E402
+
 FIELD_BEHAVIOR = "google/api/field_behavior.proto"
 Path_ = tuple[int, ...]
 
@@ -259,6 +268,43 @@ def render_message(declaration: Declaration, comments: Comments, names: Names) -
     return [*out, ""]
 
 
+def request_messages(files: Sequence[descriptor_pb2.FileDescriptorProto]) -> set[str]:
+    """Every message an RPC's request carries (the request itself and the messages inside it)."""
+    messages = {
+        f"{file.package}.{d.local}": d.message for file in files for d in declarations(file) if d.message
+    }
+    found: set[str] = set()
+    waiting = [m.input_type.lstrip(".") for file in files for s in file.service for m in s.method]
+    while waiting:
+        name = waiting.pop()
+        message = messages.get(name)
+        if name in found or message is None:
+            continue
+        found.add(name)
+        waiting += [f.type_name.lstrip(".") for f in message.field if f.type == f.TYPE_MESSAGE]
+    return found
+
+
+def _load_generated() -> None:
+    """Import every generated module, so the default pool holds the contract's descriptors."""
+    for module in pkgutil.iter_modules(generated.__path__):
+        if module.name.endswith("_pb2"):
+            importlib.import_module(f"{generated.__name__}.{module.name}")
+
+
+def render_bounds(full_name: str) -> list[str]:
+    """The bound of every field of a request message, as request_bounds applies it."""
+    try:
+        message = descriptor_pool.Default().FindMessageTypeByName(full_name)
+    except KeyError:
+        return []
+    rows = [(field.name, request_bounds.describe(field)) for field in message.fields]
+    shown = [f"- `{name}`: {rule}" for name, rule in rows if rule]
+    return (
+        ["Bounds on each field in a request (`gateway/request_bounds.py`):", "", *shown, ""] if shown else []
+    )
+
+
 def render_enum(declaration: Declaration, comments: Comments) -> list[str]:
     enum = declaration.enum
     assert enum is not None
@@ -272,7 +318,7 @@ def render_enum(declaration: Declaration, comments: Comments) -> list[str]:
     return [*out, ""]
 
 
-def render_file(file: descriptor_pb2.FileDescriptorProto, names: Names) -> list[str]:
+def render_file(file: descriptor_pb2.FileDescriptorProto, names: Names, requests: set[str]) -> list[str]:
     comments = Comments.of(file)
     out = [f"## `{file.name}`", "", f"Package `{file.package}`.", ""]
     if comments.block((_FILE_PACKAGE,)):
@@ -282,6 +328,9 @@ def render_file(file: descriptor_pb2.FileDescriptorProto, names: Names) -> list[
     for declaration in declarations(file):
         if declaration.message is not None:
             out += render_message(declaration, comments, names)
+            full_name = f"{file.package}.{declaration.local}"
+            if full_name in requests:
+                out += render_bounds(full_name)
         else:
             out += render_enum(declaration, comments)
     return out
@@ -304,8 +353,10 @@ def render(contract: descriptor_pb2.FileDescriptorSet) -> str:
         "",
     ]
     kinds = defined_types(files)
+    _load_generated()
+    requests = request_messages(files)
     for file in files:
-        out += render_file(file, Names(file.package, kinds))
+        out += render_file(file, Names(file.package, kinds), requests)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

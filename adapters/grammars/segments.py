@@ -15,7 +15,7 @@ from datetime import date
 import pycountry
 
 from domain.errors import InvalidInput, MalformedSerial
-from domain.serials import SerialBlock
+from domain.serials import MAX_UNIT_NUMBER, SerialBlock
 
 _DIGITS = re.compile(r"[0-9]+")
 _UPPER = re.compile(r"[A-Z]+")
@@ -70,12 +70,16 @@ def block_number(serial: str, segment: str, text: str) -> int:
     value = digits(serial, segment, text)
     if len(value) > 1 and value.startswith("0"):
         raise MalformedSerial(serial, segment, f"leading zero in a unit number: {text!r}")
+    if int(value) > MAX_UNIT_NUMBER:
+        raise MalformedSerial(serial, segment, f"unit number above {MAX_UNIT_NUMBER}: {text!r}")
     return int(value)
 
 
 def ordered_block(serial: str, start: int, end: int, end_segment: str = "block end") -> None:
     if end < start:
         raise MalformedSerial(serial, end_segment, f"{end} is before block start {start}")
+    if end - start + 1 > MAX_UNIT_NUMBER:
+        raise MalformedSerial(serial, end_segment, f"a block holds at most {MAX_UNIT_NUMBER} units")
 
 
 def literal(serial: str, segment: str, text: str, expected: tuple[str, ...]) -> str:

@@ -27,6 +27,9 @@ def gateway_settings(data_dir: Path, **overrides: Any) -> Settings:
         "chain_rpc_port": 0,
         "chain_block_interval_s": 0.2,
         "watch_poll_s": 0.05,
+        # Business behaviour is tested in development mode (one caller, every role); the
+        # access tests (test_access.py) run a gateway with client certificates.
+        "plaintext": True,
     }
     return Settings(**(defaults | overrides))
 

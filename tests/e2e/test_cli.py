@@ -51,6 +51,7 @@ async def run(gateway: EmbeddedGateway, *args: str, terminal: bool = False, cwd:
     if terminal:
         env |= {"TTY_COMPATIBLE": "1", "COLUMNS": "80", "NO_COLOR": "1"}
     env[ENV_PREFIX + "GRPC_PORT"] = str(gateway.grpc_port)
+    env[ENV_PREFIX + "PLAINTEXT"] = "true"  # the test gateway runs in development mode
     process = await asyncio.create_subprocess_exec(
         CLI, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -224,6 +225,7 @@ async def test_refusals_go_to_stderr_with_exit_2(gateway, tmp_path):
 
 
 async def test_up_prints_its_addresses_as_json_and_stops_on_ctrl_c(tmp_path):
+    """`up --demo` serves mTLS with demo certificates it issues, and the CLI finds them by itself."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(ENV_PREFIX)}
     free = ("grpc_port", "temporal_port", "temporal_ui_port", "sandbox_port", "chain_rpc_port")
     env |= {ENV_PREFIX + name.upper(): "0" for name in free}
@@ -231,6 +233,7 @@ async def test_up_prints_its_addresses_as_json_and_stops_on_ctrl_c(tmp_path):
     process = await asyncio.create_subprocess_exec(
         CLI,
         "up",
+        "--demo",
         "--json",
         env=env,
         cwd=tmp_path,
@@ -245,9 +248,52 @@ async def test_up_prints_its_addresses_as_json_and_stops_on_ctrl_c(tmp_path):
             addresses
         )
         assert not addresses["gRPC"].endswith(":0")
+        assert addresses["gRPC security"].startswith("mTLS")
+        port = addresses["gRPC"].rsplit(":", 1)[1]
+        listed = await asyncio.create_subprocess_exec(
+            CLI,
+            "holdings",
+            "cn-ccer",
+            "demo-ccer-owner",
+            "--json",
+            env=env | {ENV_PREFIX + "GRPC_PORT": port},
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        shown, complaint = await asyncio.wait_for(listed.communicate(), timeout=60)
+        assert listed.returncode == 0, complaint.decode()
+        assert "CCER-CN-100231" in shown.decode()
+        # The demo exchange holds the demo accounts, so the README's transfer goes through.
+        moved = await asyncio.create_subprocess_exec(
+            CLI,
+            *("transfer", "--from", "cn-ccer:demo-ccer-owner", "--to", "cn-sz-ets:demo-sz-emitter"),
+            *("--serial", "CCER-CN-100231-2024-3-1-50000", "--quantity", "1", "--purpose", "voluntary"),
+            "--no-wait",
+            env=env | {ENV_PREFIX + "GRPC_PORT": port},
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, complaint = await asyncio.wait_for(moved.communicate(), timeout=60)
+        assert moved.returncode == 0, complaint.decode()
     finally:
         process.send_signal(signal.SIGINT)
         out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     assert out == b"", "with --json, stdout carries only the addresses"
     assert err.decode().splitlines()[-1] == "stopped"
+
+
+async def test_up_without_certificates_or_plaintext_refuses_to_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(ENV_PREFIX)}
+    free = ("grpc_port", "temporal_port", "temporal_ui_port", "sandbox_port", "chain_rpc_port")
+    env |= {ENV_PREFIX + name.upper(): "0" for name in free}
+    env |= {ENV_PREFIX + "TEMPORAL_PERSIST": "false", ENV_PREFIX + "DATA_DIR": str(tmp_path / "data")}
+    process = await asyncio.create_subprocess_exec(
+        CLI, "up", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 2, err.decode()
+    assert "Traceback" not in err.decode()
+    assert "cannot start: no ca.crt" in err.decode() and "carbon-gateway keys init" in err.decode()

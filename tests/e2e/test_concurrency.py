@@ -1,8 +1,9 @@
-"""200 concurrent transfers with deliberate overlaps: the settled set never double counts a serial.
+"""80 concurrent transfers with deliberate overlaps: the settled set never double counts a serial.
 
 Run against the session gateway (SQLite ledger) and against a gateway whose ledger
 is a throwaway PostgreSQL cluster: on both, of two transfers naming overlapping
-serials exactly one settles.
+serials exactly one settles. (Larger loads are measured in bench/, not here: the suite
+must stay within its time budget on two cores.)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.postgres_cluster import throwaway_cluster
 
 pytestmark = pytest.mark.e2e
-PAIRS = 100  # two transfers per block: 200 in all
+PAIRS = 40  # two transfers per block: 80 in all, submitted at once
 _runs = itertools.count(1)
 
 
@@ -68,7 +69,7 @@ async def run_overlapping_pairs(gateway: EmbeddedGateway) -> list[transfer_pb2.T
 
 
 async def finals(stub: transfer_pb2_grpc.TransferServiceStub, ids: list[str]) -> list[transfer_pb2.Transfer]:
-    """Poll until every transfer is final (one loop rather than 200 open watches)."""
+    """Poll until every transfer is final (one loop rather than a watch per transfer)."""
     final = {
         *SETTLED,
         transfer_pb2.TRANSFER_STATE_REJECTED,
@@ -101,7 +102,7 @@ def assert_no_serial_settled_twice(outcomes: list[transfer_pb2.Transfer]) -> Non
     assert all(any(r.code.startswith("DC-") for r in o.reasons) for o in losers)
 
 
-async def test_two_hundred_overlapping_transfers_on_sqlite(gateway: EmbeddedGateway, sandbox: SandboxAdmin):
+async def test_overlapping_transfers_race_on_sqlite(gateway: EmbeddedGateway, sandbox: SandboxAdmin):
     outcomes = await run_overlapping_pairs(gateway)
     sandbox.seeded["CCER/CCER"] += PAIRS * 100
     assert_no_serial_settled_twice(outcomes)
@@ -123,7 +124,7 @@ async def postgres_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
             await running.stop()
 
 
-async def test_two_hundred_overlapping_transfers_on_postgresql(postgres_gateway: EmbeddedGateway):
+async def test_overlapping_transfers_race_on_postgresql(postgres_gateway: EmbeddedGateway):
     admin = SandboxAdmin(postgres_gateway.sandbox_url)
     before = await admin.totals_by_unit_class()
     outcomes = await run_overlapping_pairs(postgres_gateway)

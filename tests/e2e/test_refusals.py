@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import grpc
@@ -9,6 +10,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
 from tests.e2e.client import SETTLED, every_page, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
@@ -84,10 +86,11 @@ def _shows_no_internals(error: grpc.aio.AioRpcError) -> None:
         assert internal not in details, details
 
 
-async def _nothing_stored(transfers, transfer_id: str) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as missing:
-        await transfers.GetTransfer(transfer_pb2.GetTransferRequest(transfer_id=transfer_id))
-    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+async def _nothing_stored(gateway: EmbeddedGateway, transfer_id: str) -> None:
+    """The ledger holds no transfer of that id, asked directly: a malformed id is refused over gRPC
+    (INVALID_ARGUMENT) before any lookup, so GetTransfer cannot say whether it is stored."""
+    assert gateway.ledger is not None
+    assert await asyncio.to_thread(gateway.ledger.get, transfer_id) is None, f"{transfer_id!r} was stored"
 
 
 def _dest(account_id: str) -> dict[str, object]:
@@ -138,7 +141,16 @@ CASES: list[tuple[str, Change, grpc.StatusCode, str]] = [
 
 @pytest.mark.parametrize(("name", "change", "code", "field"), CASES, ids=[c[0] for c in CASES])
 async def test_bad_requests_are_refused_and_leave_no_trace(
-    transfers, registries, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial, name, change, code, field
+    gateway,
+    transfers,
+    registries,
+    sandbox: SandboxAdmin,
+    account,
+    ccer_serial: CcerSerial,
+    name,
+    change,
+    code,
+    field,
 ):
     held = ccer_serial(9001, 9100)
     await sandbox.seed("cn-ccer", account, held)
@@ -151,7 +163,7 @@ async def test_bad_requests_are_refused_and_leave_no_trace(
     assert _fields_named(refused.value) == [field], refused.value.details()
     assert len(refused.value.details() or "") < 400, "an oversized input was echoed"
     _shows_no_internals(refused.value)
-    await _nothing_stored(transfers, transfer_id)
+    await _nothing_stored(gateway, transfer_id)
     assert await _books(registries, account) == before
 
 
@@ -169,7 +181,7 @@ async def _books(registries, account: str) -> list[list[registry_pb2.Holding]]:
 
 
 async def test_an_unknown_or_blocked_destination_is_named_with_its_check_code(
-    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+    gateway, transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
 ):
     held = ccer_serial(9001, 9100)
     await sandbox.seed("cn-ccer", account, held)
@@ -185,7 +197,7 @@ async def test_an_unknown_or_blocked_destination_is_named_with_its_check_code(
     assert refused.value.code() == PRECONDITION
     assert _violations(refused.value) == [("destination.account_id", "ACCOUNT-BLOCKED")]
     for request in (unknown, blocked):
-        await _nothing_stored(transfers, request.transfer_id)
+        await _nothing_stored(gateway, request.transfer_id)
 
     # Once the registry opens the account, the same request is accepted: the refusal stored nothing.
     await sandbox.open_account("cn-sz-ets", f"{account}-nobody")
@@ -194,7 +206,7 @@ async def test_an_unknown_or_blocked_destination_is_named_with_its_check_code(
 
 
 async def test_a_destination_registry_that_cannot_be_asked_is_unavailable(
-    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+    gateway, transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
 ):
     held = ccer_serial(9001, 9100)
     await sandbox.seed("cn-ccer", account, held)
@@ -211,11 +223,11 @@ async def test_a_destination_registry_that_cannot_be_asked_is_unavailable(
         "destination.account_id",
     )
     _shows_no_internals(refused.value)
-    await _nothing_stored(transfers, request.transfer_id)
+    await _nothing_stored(gateway, request.transfer_id)
 
 
 async def test_a_transfer_id_with_a_trailing_newline_is_refused(
-    transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
+    gateway, transfers, sandbox: SandboxAdmin, account, ccer_serial: CcerSerial
 ):
     held = ccer_serial(9001, 9100)
     await sandbox.seed("cn-ccer", account, held)
@@ -227,8 +239,12 @@ async def test_a_transfer_id_with_a_trailing_newline_is_refused(
         assert refused.value.code() == INVALID
         assert _fields_named(refused.value) == ["transfer_id"]
         assert "t" * 100 not in (refused.value.details() or "")
-        await _nothing_stored(transfers, transfer_id)
-    await _nothing_stored(transfers, clean)
+        await _nothing_stored(gateway, transfer_id)
+        with pytest.raises(grpc.aio.AioRpcError) as looked_up:  # refused by its shape, not looked up
+            await transfers.GetTransfer(transfer_pb2.GetTransferRequest(transfer_id=transfer_id))
+        assert looked_up.value.code() == INVALID
+        assert _fields_named(looked_up.value) == ["transfer_id"]
+    await _nothing_stored(gateway, clean)
 
 
 def test_a_look_alike_purpose_cannot_be_written():

@@ -53,6 +53,11 @@ TABLES = {
     "verified_emissions",
     "offset_uses",
     "transfer_judgements",
+    "audit_events",
+    "account_holders",
+    "audit_head",
+    "owner_keys",
+    "signed_request_nonces",
     "alembic_version",
 }
 

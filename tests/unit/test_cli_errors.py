@@ -63,9 +63,27 @@ def test_version_comes_from_the_installed_package():
         ["transfer", "--from", "verra:a", "--to", "hk-core-climate:b", "--serial", "x"],
     ],
 )
-def test_an_unreachable_gateway_is_one_line(command, closed_port):
-    line = one_line_refusal(run(*command, "--target", f"127.0.0.1:{closed_port}"), "error UNAVAILABLE: ")
+def test_an_unreachable_gateway_is_one_line(command, closed_port, tmp_path):
+    from gateway.keys import init_keys
+
+    init_keys(tmp_path / "keys")
+    env = {ENV_PREFIX + "KEYS_DIR": str(tmp_path / "keys")}
+    line = one_line_refusal(
+        run(*command, "--target", f"127.0.0.1:{closed_port}", env=env), "error UNAVAILABLE: "
+    )
     assert f"no gateway answers at 127.0.0.1:{closed_port}" in line
+
+
+@pytest.mark.parametrize(
+    ("command", "role"),
+    [
+        (["status", "tr-1"], "exchange"),
+        (["resolve", "tr-1", "retry", "--reason", "r", "--operator", "o"], "admin"),
+    ],
+)
+def test_a_command_with_no_identity_allowed_to_call_says_which_role_to_issue(command, role, closed_port):
+    line = one_line_refusal(run(*command, "--target", f"127.0.0.1:{closed_port}"), "error: no identity in ")
+    assert role in line and "carbon-gateway keys issue --role ROLE" in line
 
 
 def test_audit_outside_a_data_folder_is_one_line():

@@ -5,9 +5,9 @@ from google.api import field_behavior_pb2
 
 from domain.errors import InvalidInput
 from gateway.required_fields import is_required, missing, require
-from protos.carbon.gateway.v1 import compliance_pb2, oversight_pb2, registry_pb2, transfer_pb2
+from protos.carbon.gateway.v1 import compliance_pb2, oversight_pb2, owner_pb2, registry_pb2, transfer_pb2
 
-MODULES = (compliance_pb2, oversight_pb2, registry_pb2, transfer_pb2)
+MODULES = (compliance_pb2, oversight_pb2, owner_pb2, registry_pb2, transfer_pb2)
 
 
 def test_an_empty_submit_names_every_required_field_with_its_path():

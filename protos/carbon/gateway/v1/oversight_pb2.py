@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!carbon/gateway/v1/oversight.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\"6\n\x19GetSettlementProofRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x9f\x02\n\x0fSettlementProof\x12\x12\n\x04leaf\x18\x01 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x18\n\nleaf_index\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\ttree_size\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04root\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x1d\n\x0finclusion_proof\x18\x05 \x03(\x0c\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x63hain_id\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x63ontract_address\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61nchor_tx_hash\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x61nchor_block_number\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0btransfer_id\x18\n \x01(\tB\x04\xe2\x41\x01\x03\"L\n\x1aGetConsistencyProofRequest\x12\x17\n\tfrom_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x15\n\x07to_size\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\"\x87\x01\n\x10\x43onsistencyProof\x12\x17\n\tfrom_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07to_size\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\tfrom_root\x18\x03 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07to_root\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x13\n\x05proof\x18\x05 \x03(\x0c\x42\x04\xe2\x41\x01\x03\"\x1a\n\x18GetLatestTreeHeadRequest\"\xb0\x01\n\x08TreeHead\x12\x17\n\ttree_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04root\x18\x02 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x63hain_id\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x63ontract_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61nchor_tx_hash\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x61nchor_block_number\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x32\xc4\x02\n\x10OversightService\x12\x66\n\x12GetSettlementProof\x12,.carbon.gateway.v1.GetSettlementProofRequest\x1a\".carbon.gateway.v1.SettlementProof\x12i\n\x13GetConsistencyProof\x12-.carbon.gateway.v1.GetConsistencyProofRequest\x1a#.carbon.gateway.v1.ConsistencyProof\x12]\n\x11GetLatestTreeHead\x12+.carbon.gateway.v1.GetLatestTreeHeadRequest\x1a\x1b.carbon.gateway.v1.TreeHeadb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!carbon/gateway/v1/oversight.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"6\n\x19GetSettlementProofRequest\x12\x19\n\x0btransfer_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x9f\x02\n\x0fSettlementProof\x12\x12\n\x04leaf\x18\x01 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x18\n\nleaf_index\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\ttree_size\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04root\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x1d\n\x0finclusion_proof\x18\x05 \x03(\x0c\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x63hain_id\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x63ontract_address\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61nchor_tx_hash\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x61nchor_block_number\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0btransfer_id\x18\n \x01(\tB\x04\xe2\x41\x01\x03\"L\n\x1aGetConsistencyProofRequest\x12\x17\n\tfrom_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x15\n\x07to_size\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\"\x87\x01\n\x10\x43onsistencyProof\x12\x17\n\tfrom_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07to_size\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\tfrom_root\x18\x03 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07to_root\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x13\n\x05proof\x18\x05 \x03(\x0c\x42\x04\xe2\x41\x01\x03\"\x1a\n\x18GetLatestTreeHeadRequest\"\xb0\x01\n\x08TreeHead\x12\x17\n\ttree_size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04root\x18\x02 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x63hain_id\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x63ontract_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61nchor_tx_hash\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x61nchor_block_number\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\"\x86\x01\n\x16ListAuditEventsRequest\x12\x39\n\x06\x66ilter\x18\x01 \x01(\x0b\x32#.carbon.gateway.v1.AuditEventFilterB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xbc\x01\n\x10\x41uditEventFilter\x12\x14\n\x06method\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\x12\x11\n\x03org\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x15\n\x07outcome\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"m\n\x17ListAuditEventsResponse\x12\x33\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.carbon.gateway.v1.AuditEventB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"\x92\x02\n\nAuditEvent\x12\x11\n\x03seq\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04role\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x11\n\x03org\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x63\x61ller\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06method\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06target\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07outcome\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tprev_hash\x18\n \x01(\x0c\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04hash\x18\x0b \x01(\x0c\x42\x04\xe2\x41\x01\x03\"\x15\n\x13GetAuditHeadRequest\"3\n\tAuditHead\x12\x12\n\x04size\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x12\n\x04hash\x18\x02 \x01(\x0c\x42\x04\xe2\x41\x01\x03\x32\x84\x04\n\x10OversightService\x12\x66\n\x12GetSettlementProof\x12,.carbon.gateway.v1.GetSettlementProofRequest\x1a\".carbon.gateway.v1.SettlementProof\x12i\n\x13GetConsistencyProof\x12-.carbon.gateway.v1.GetConsistencyProofRequest\x1a#.carbon.gateway.v1.ConsistencyProof\x12]\n\x11GetLatestTreeHead\x12+.carbon.gateway.v1.GetLatestTreeHeadRequest\x1a\x1b.carbon.gateway.v1.TreeHead\x12h\n\x0fListAuditEvents\x12).carbon.gateway.v1.ListAuditEventsRequest\x1a*.carbon.gateway.v1.ListAuditEventsResponse\x12T\n\x0cGetAuditHead\x12&.carbon.gateway.v1.GetAuditHeadRequest\x1a\x1c.carbon.gateway.v1.AuditHeadb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -80,18 +81,76 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TREEHEAD'].fields_by_name['anchor_tx_hash']._serialized_options = b'\342A\001\003'
   _globals['_TREEHEAD'].fields_by_name['anchor_block_number']._loaded_options = None
   _globals['_TREEHEAD'].fields_by_name['anchor_block_number']._serialized_options = b'\342A\001\003'
-  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_start=89
-  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_end=143
-  _globals['_SETTLEMENTPROOF']._serialized_start=146
-  _globals['_SETTLEMENTPROOF']._serialized_end=433
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=435
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=511
-  _globals['_CONSISTENCYPROOF']._serialized_start=514
-  _globals['_CONSISTENCYPROOF']._serialized_end=649
-  _globals['_GETLATESTTREEHEADREQUEST']._serialized_start=651
-  _globals['_GETLATESTTREEHEADREQUEST']._serialized_end=677
-  _globals['_TREEHEAD']._serialized_start=680
-  _globals['_TREEHEAD']._serialized_end=856
-  _globals['_OVERSIGHTSERVICE']._serialized_start=859
-  _globals['_OVERSIGHTSERVICE']._serialized_end=1183
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['filter']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['filter']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_AUDITEVENTFILTER'].fields_by_name['method']._loaded_options = None
+  _globals['_AUDITEVENTFILTER'].fields_by_name['method']._serialized_options = b'\342A\001\001'
+  _globals['_AUDITEVENTFILTER'].fields_by_name['org']._loaded_options = None
+  _globals['_AUDITEVENTFILTER'].fields_by_name['org']._serialized_options = b'\342A\001\001'
+  _globals['_AUDITEVENTFILTER'].fields_by_name['outcome']._loaded_options = None
+  _globals['_AUDITEVENTFILTER'].fields_by_name['outcome']._serialized_options = b'\342A\001\001'
+  _globals['_AUDITEVENTFILTER'].fields_by_name['start_time']._loaded_options = None
+  _globals['_AUDITEVENTFILTER'].fields_by_name['start_time']._serialized_options = b'\342A\001\001'
+  _globals['_AUDITEVENTFILTER'].fields_by_name['end_time']._loaded_options = None
+  _globals['_AUDITEVENTFILTER'].fields_by_name['end_time']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSRESPONSE'].fields_by_name['events']._loaded_options = None
+  _globals['_LISTAUDITEVENTSRESPONSE'].fields_by_name['events']._serialized_options = b'\342A\001\003'
+  _globals['_LISTAUDITEVENTSRESPONSE'].fields_by_name['next_page_token']._loaded_options = None
+  _globals['_LISTAUDITEVENTSRESPONSE'].fields_by_name['next_page_token']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['seq']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['seq']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['time']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['time']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['role']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['role']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['org']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['org']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['caller']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['caller']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['method']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['method']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['target']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['target']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['outcome']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['outcome']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['reason']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['reason']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['prev_hash']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['prev_hash']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['hash']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['hash']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITHEAD'].fields_by_name['size']._loaded_options = None
+  _globals['_AUDITHEAD'].fields_by_name['size']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITHEAD'].fields_by_name['hash']._loaded_options = None
+  _globals['_AUDITHEAD'].fields_by_name['hash']._serialized_options = b'\342A\001\003'
+  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_start=122
+  _globals['_GETSETTLEMENTPROOFREQUEST']._serialized_end=176
+  _globals['_SETTLEMENTPROOF']._serialized_start=179
+  _globals['_SETTLEMENTPROOF']._serialized_end=466
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=468
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=544
+  _globals['_CONSISTENCYPROOF']._serialized_start=547
+  _globals['_CONSISTENCYPROOF']._serialized_end=682
+  _globals['_GETLATESTTREEHEADREQUEST']._serialized_start=684
+  _globals['_GETLATESTTREEHEADREQUEST']._serialized_end=710
+  _globals['_TREEHEAD']._serialized_start=713
+  _globals['_TREEHEAD']._serialized_end=889
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=892
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=1026
+  _globals['_AUDITEVENTFILTER']._serialized_start=1029
+  _globals['_AUDITEVENTFILTER']._serialized_end=1217
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=1219
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=1328
+  _globals['_AUDITEVENT']._serialized_start=1331
+  _globals['_AUDITEVENT']._serialized_end=1605
+  _globals['_GETAUDITHEADREQUEST']._serialized_start=1607
+  _globals['_GETAUDITHEADREQUEST']._serialized_end=1628
+  _globals['_AUDITHEAD']._serialized_start=1630
+  _globals['_AUDITHEAD']._serialized_end=1681
+  _globals['_OVERSIGHTSERVICE']._serialized_start=1684
+  _globals['_OVERSIGHTSERVICE']._serialized_end=2200
 # @@protoc_insertion_point(module_scope)

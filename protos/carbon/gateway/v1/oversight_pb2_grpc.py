@@ -28,6 +28,7 @@ if _version_not_supported:
 class OversightServiceStub:
     """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's
     database: the settlement log is an RFC 9162 Merkle tree whose tree heads are anchored on an EVM chain.
+    Regulators also read the audit log of every state-changing call, a hash chain they can recompute.
     """
 
     def __init__(self, channel):
@@ -51,11 +52,22 @@ class OversightServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetLatestTreeHeadRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.TreeHead.FromString,
                 _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/ListAuditEvents',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
+        self.GetAuditHead = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/GetAuditHead',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetAuditHeadRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.AuditHead.FromString,
+                _registered_method=True)
 
 
 class OversightServiceServicer:
     """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's
     database: the settlement log is an RFC 9162 Merkle tree whose tree heads are anchored on an EVM chain.
+    Regulators also read the audit log of every state-changing call, a hash chain they can recompute.
     """
 
     def GetSettlementProof(self, request, context):
@@ -87,6 +99,24 @@ class OversightServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEvents(self, request, context):
+        """The audit log: every state-changing call, allowed or refused, as one hash-chained event, oldest
+        first, a page at a time. docs/security.md says byte for byte how to recompute the chain.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuditHead(self, request, context):
+        """The audit log's head: how many events it holds and the last one's hash. A head kept now shows
+        later that the log was only extended: event `size - 1` must still have `hash`.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME AIP-131: a Get method returns the resource itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OversightServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -105,6 +135,16 @@ def add_OversightServiceServicer_to_server(servicer, server):
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetLatestTreeHeadRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.TreeHead.SerializeToString,
             ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'GetAuditHead': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditHead,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetAuditHeadRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.AuditHead.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'carbon.gateway.v1.OversightService', rpc_method_handlers)
@@ -116,6 +156,7 @@ def add_OversightServiceServicer_to_server(servicer, server):
 class OversightService:
     """Proofs that let a regulator, a buyer or a bank check settlements without trusting the gateway's
     database: the settlement log is an RFC 9162 Merkle tree whose tree heads are anchored on an EVM chain.
+    Regulators also read the audit log of every state-changing call, a hash chain they can recompute.
     """
 
     @staticmethod
@@ -189,6 +230,60 @@ class OversightService:
             '/carbon.gateway.v1.OversightService/GetLatestTreeHead',
             carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetLatestTreeHeadRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_oversight__pb2.TreeHead.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/ListAuditEvents',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListAuditEventsRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuditHead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/GetAuditHead',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetAuditHeadRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.AuditHead.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,13 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/registry.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\"\xe1\x01\n\x08Registry\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cjurisdiction\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tprogramme\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x65vidence_based\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x18\n\nunit_types\x18\x06 \x03(\tB\x04\xe2\x41\x01\x03\x12\x39\n\x0c\x63\x61pabilities\x18\x07 \x03(\x0e\x32\x1d.carbon.gateway.v1.CapabilityB\x04\xe2\x41\x01\x03\"J\n\x15ListRegistriesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"n\n\x16ListRegistriesResponse\x12\x35\n\nregistries\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.RegistryB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"E\n\x12ParseSerialRequest\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06serial\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"J\n\x13ParseSerialResponse\x12\x33\n\x05\x62lock\x18\x01 \x01(\x0b\x32\x1e.carbon.gateway.v1.SerialBlockB\x04\xe2\x41\x01\x03\"\xd8\x03\n\x0bSerialBlock\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tprogramme\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nproject_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07vintage\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tunit_type\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63ountry\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05start\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x11\n\x03\x65nd\x18\x08 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08quantity\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1a\n\x0cserial_space\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12H\n\nattributes\x18\x0b \x03(\x0b\x32..carbon.gateway.v1.SerialBlock.AttributesEntryB\x04\xe2\x41\x01\x03\x12)\n\x03gas\x18\x0c \x01(\x0e\x32\x16.carbon.gateway.v1.GasB\x04\xe2\x41\x01\x03\x12\x30\n\x07gwp_set\x18\r \x01(\x0e\x32\x19.carbon.gateway.v1.GwpSetB\x04\xe2\x41\x01\x03\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x91\x01\n\x13ListHoldingsRequest\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\naccount_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x17\n\tpage_size\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x42\r\n\x0b_account_id\"\xda\x01\n\x07Holding\x12\x18\n\naccount_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06serial\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08quantity\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32\x1d.carbon.gateway.v1.UnitStatusB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fregistry_status\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x33\n\x05\x62lock\x18\x06 \x01(\x0b\x32\x1e.carbon.gateway.v1.SerialBlockB\x04\xe2\x41\x01\x03\"i\n\x14ListHoldingsResponse\x12\x32\n\x08holdings\x18\x01 \x03(\x0b\x32\x1a.carbon.gateway.v1.HoldingB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03*\x86\x01\n\nCapability\x12\x1a\n\x16\x43\x41PABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43\x41PABILITY_LOCK\x10\x01\x12\x15\n\x11\x43\x41PABILITY_CREDIT\x10\x02\x12\x17\n\x13\x43\x41PABILITY_FINALISE\x10\x03\x12\x17\n\x13\x43\x41PABILITY_EVIDENCE\x10\x04*A\n\x03Gas\x12\x13\n\x0fGAS_UNSPECIFIED\x10\x00\x12\x0b\n\x07GAS_CO2\x10\x01\x12\x0b\n\x07GAS_CH4\x10\x02\x12\x0b\n\x07GAS_N2O\x10\x03*C\n\x06GwpSet\x12\x17\n\x13GWP_SET_UNSPECIFIED\x10\x00\x12\x0f\n\x0bGWP_SET_AR5\x10\x01\x12\x0f\n\x0bGWP_SET_AR6\x10\x02*\xd7\x01\n\nUnitStatus\x12\x1b\n\x17UNIT_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10UNIT_STATUS_HELD\x10\x01\x12\x16\n\x12UNIT_STATUS_LOCKED\x10\x02\x12\x18\n\x14UNIT_STATUS_EXPORTED\x10\x03\x12\x17\n\x13UNIT_STATUS_RETIRED\x10\x04\x12\x19\n\x15UNIT_STATUS_CANCELLED\x10\x05\x12\x17\n\x13UNIT_STATUS_EXPIRED\x10\x06\x12\x17\n\x13UNIT_STATUS_PLEDGED\x10\x07\x32\xb7\x02\n\x0fRegistryService\x12\x65\n\x0eListRegistries\x12(.carbon.gateway.v1.ListRegistriesRequest\x1a).carbon.gateway.v1.ListRegistriesResponse\x12\\\n\x0bParseSerial\x12%.carbon.gateway.v1.ParseSerialRequest\x1a&.carbon.gateway.v1.ParseSerialResponse\x12_\n\x0cListHoldings\x12&.carbon.gateway.v1.ListHoldingsRequest\x1a\'.carbon.gateway.v1.ListHoldingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n carbon/gateway/v1/registry.proto\x12\x11\x63\x61rbon.gateway.v1\x1a\x1fgoogle/api/field_behavior.proto\"k\n\x1aRecordAccountHolderRequest\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\naccount_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nholder_org\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"l\n\x1bRecordAccountHolderResponse\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\naccount_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nholder_org\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\"\xe1\x01\n\x08Registry\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cjurisdiction\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tprogramme\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x65vidence_based\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x18\n\nunit_types\x18\x06 \x03(\tB\x04\xe2\x41\x01\x03\x12\x39\n\x0c\x63\x61pabilities\x18\x07 \x03(\x0e\x32\x1d.carbon.gateway.v1.CapabilityB\x04\xe2\x41\x01\x03\"J\n\x15ListRegistriesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"n\n\x16ListRegistriesResponse\x12\x35\n\nregistries\x18\x01 \x03(\x0b\x32\x1b.carbon.gateway.v1.RegistryB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"E\n\x12ParseSerialRequest\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06serial\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"J\n\x13ParseSerialResponse\x12\x33\n\x05\x62lock\x18\x01 \x01(\x0b\x32\x1e.carbon.gateway.v1.SerialBlockB\x04\xe2\x41\x01\x03\"\xd8\x03\n\x0bSerialBlock\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tprogramme\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nproject_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07vintage\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tunit_type\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63ountry\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05start\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x11\n\x03\x65nd\x18\x08 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08quantity\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1a\n\x0cserial_space\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12H\n\nattributes\x18\x0b \x03(\x0b\x32..carbon.gateway.v1.SerialBlock.AttributesEntryB\x04\xe2\x41\x01\x03\x12)\n\x03gas\x18\x0c \x01(\x0e\x32\x16.carbon.gateway.v1.GasB\x04\xe2\x41\x01\x03\x12\x30\n\x07gwp_set\x18\r \x01(\x0e\x32\x19.carbon.gateway.v1.GwpSetB\x04\xe2\x41\x01\x03\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x91\x01\n\x13ListHoldingsRequest\x12\x19\n\x0bregistry_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\naccount_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x17\n\tpage_size\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x42\r\n\x0b_account_id\"\xda\x01\n\x07Holding\x12\x18\n\naccount_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06serial\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08quantity\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32\x1d.carbon.gateway.v1.UnitStatusB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fregistry_status\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x33\n\x05\x62lock\x18\x06 \x01(\x0b\x32\x1e.carbon.gateway.v1.SerialBlockB\x04\xe2\x41\x01\x03\"i\n\x14ListHoldingsResponse\x12\x32\n\x08holdings\x18\x01 \x03(\x0b\x32\x1a.carbon.gateway.v1.HoldingB\x04\xe2\x41\x01\x03\x12\x1d\n\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03*\x86\x01\n\nCapability\x12\x1a\n\x16\x43\x41PABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43\x41PABILITY_LOCK\x10\x01\x12\x15\n\x11\x43\x41PABILITY_CREDIT\x10\x02\x12\x17\n\x13\x43\x41PABILITY_FINALISE\x10\x03\x12\x17\n\x13\x43\x41PABILITY_EVIDENCE\x10\x04*A\n\x03Gas\x12\x13\n\x0fGAS_UNSPECIFIED\x10\x00\x12\x0b\n\x07GAS_CO2\x10\x01\x12\x0b\n\x07GAS_CH4\x10\x02\x12\x0b\n\x07GAS_N2O\x10\x03*C\n\x06GwpSet\x12\x17\n\x13GWP_SET_UNSPECIFIED\x10\x00\x12\x0f\n\x0bGWP_SET_AR5\x10\x01\x12\x0f\n\x0bGWP_SET_AR6\x10\x02*\xd7\x01\n\nUnitStatus\x12\x1b\n\x17UNIT_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10UNIT_STATUS_HELD\x10\x01\x12\x16\n\x12UNIT_STATUS_LOCKED\x10\x02\x12\x18\n\x14UNIT_STATUS_EXPORTED\x10\x03\x12\x17\n\x13UNIT_STATUS_RETIRED\x10\x04\x12\x19\n\x15UNIT_STATUS_CANCELLED\x10\x05\x12\x17\n\x13UNIT_STATUS_EXPIRED\x10\x06\x12\x17\n\x13UNIT_STATUS_PLEDGED\x10\x07\x32\xad\x03\n\x0fRegistryService\x12\x65\n\x0eListRegistries\x12(.carbon.gateway.v1.ListRegistriesRequest\x1a).carbon.gateway.v1.ListRegistriesResponse\x12\\\n\x0bParseSerial\x12%.carbon.gateway.v1.ParseSerialRequest\x1a&.carbon.gateway.v1.ParseSerialResponse\x12_\n\x0cListHoldings\x12&.carbon.gateway.v1.ListHoldingsRequest\x1a\'.carbon.gateway.v1.ListHoldingsResponse\x12t\n\x13RecordAccountHolder\x12-.carbon.gateway.v1.RecordAccountHolderRequest\x1a..carbon.gateway.v1.RecordAccountHolderResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'carbon.gateway.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERREQUEST'].fields_by_name['registry_id']._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERREQUEST'].fields_by_name['registry_id']._serialized_options = b'\342A\001\002'
+  _globals['_RECORDACCOUNTHOLDERREQUEST'].fields_by_name['account_id']._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERREQUEST'].fields_by_name['account_id']._serialized_options = b'\342A\001\002'
+  _globals['_RECORDACCOUNTHOLDERREQUEST'].fields_by_name['holder_org']._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERREQUEST'].fields_by_name['holder_org']._serialized_options = b'\342A\001\002'
+  _globals['_RECORDACCOUNTHOLDERRESPONSE'].fields_by_name['registry_id']._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERRESPONSE'].fields_by_name['registry_id']._serialized_options = b'\342A\001\003'
+  _globals['_RECORDACCOUNTHOLDERRESPONSE'].fields_by_name['account_id']._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERRESPONSE'].fields_by_name['account_id']._serialized_options = b'\342A\001\003'
+  _globals['_RECORDACCOUNTHOLDERRESPONSE'].fields_by_name['holder_org']._loaded_options = None
+  _globals['_RECORDACCOUNTHOLDERRESPONSE'].fields_by_name['holder_org']._serialized_options = b'\342A\001\003'
   _globals['_REGISTRY'].fields_by_name['registry_id']._loaded_options = None
   _globals['_REGISTRY'].fields_by_name['registry_id']._serialized_options = b'\342A\001\003'
   _globals['_REGISTRY'].fields_by_name['name']._loaded_options = None
@@ -112,34 +124,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTHOLDINGSRESPONSE'].fields_by_name['holdings']._serialized_options = b'\342A\001\003'
   _globals['_LISTHOLDINGSRESPONSE'].fields_by_name['next_page_token']._loaded_options = None
   _globals['_LISTHOLDINGSRESPONSE'].fields_by_name['next_page_token']._serialized_options = b'\342A\001\003'
-  _globals['_CAPABILITY']._serialized_start=1603
-  _globals['_CAPABILITY']._serialized_end=1737
-  _globals['_GAS']._serialized_start=1739
-  _globals['_GAS']._serialized_end=1804
-  _globals['_GWPSET']._serialized_start=1806
-  _globals['_GWPSET']._serialized_end=1873
-  _globals['_UNITSTATUS']._serialized_start=1876
-  _globals['_UNITSTATUS']._serialized_end=2091
-  _globals['_REGISTRY']._serialized_start=89
-  _globals['_REGISTRY']._serialized_end=314
-  _globals['_LISTREGISTRIESREQUEST']._serialized_start=316
-  _globals['_LISTREGISTRIESREQUEST']._serialized_end=390
-  _globals['_LISTREGISTRIESRESPONSE']._serialized_start=392
-  _globals['_LISTREGISTRIESRESPONSE']._serialized_end=502
-  _globals['_PARSESERIALREQUEST']._serialized_start=504
-  _globals['_PARSESERIALREQUEST']._serialized_end=573
-  _globals['_PARSESERIALRESPONSE']._serialized_start=575
-  _globals['_PARSESERIALRESPONSE']._serialized_end=649
-  _globals['_SERIALBLOCK']._serialized_start=652
-  _globals['_SERIALBLOCK']._serialized_end=1124
-  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_start=1075
-  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_end=1124
-  _globals['_LISTHOLDINGSREQUEST']._serialized_start=1127
-  _globals['_LISTHOLDINGSREQUEST']._serialized_end=1272
-  _globals['_HOLDING']._serialized_start=1275
-  _globals['_HOLDING']._serialized_end=1493
-  _globals['_LISTHOLDINGSRESPONSE']._serialized_start=1495
-  _globals['_LISTHOLDINGSRESPONSE']._serialized_end=1600
-  _globals['_REGISTRYSERVICE']._serialized_start=2094
-  _globals['_REGISTRYSERVICE']._serialized_end=2405
+  _globals['_CAPABILITY']._serialized_start=1822
+  _globals['_CAPABILITY']._serialized_end=1956
+  _globals['_GAS']._serialized_start=1958
+  _globals['_GAS']._serialized_end=2023
+  _globals['_GWPSET']._serialized_start=2025
+  _globals['_GWPSET']._serialized_end=2092
+  _globals['_UNITSTATUS']._serialized_start=2095
+  _globals['_UNITSTATUS']._serialized_end=2310
+  _globals['_RECORDACCOUNTHOLDERREQUEST']._serialized_start=88
+  _globals['_RECORDACCOUNTHOLDERREQUEST']._serialized_end=195
+  _globals['_RECORDACCOUNTHOLDERRESPONSE']._serialized_start=197
+  _globals['_RECORDACCOUNTHOLDERRESPONSE']._serialized_end=305
+  _globals['_REGISTRY']._serialized_start=308
+  _globals['_REGISTRY']._serialized_end=533
+  _globals['_LISTREGISTRIESREQUEST']._serialized_start=535
+  _globals['_LISTREGISTRIESREQUEST']._serialized_end=609
+  _globals['_LISTREGISTRIESRESPONSE']._serialized_start=611
+  _globals['_LISTREGISTRIESRESPONSE']._serialized_end=721
+  _globals['_PARSESERIALREQUEST']._serialized_start=723
+  _globals['_PARSESERIALREQUEST']._serialized_end=792
+  _globals['_PARSESERIALRESPONSE']._serialized_start=794
+  _globals['_PARSESERIALRESPONSE']._serialized_end=868
+  _globals['_SERIALBLOCK']._serialized_start=871
+  _globals['_SERIALBLOCK']._serialized_end=1343
+  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_start=1294
+  _globals['_SERIALBLOCK_ATTRIBUTESENTRY']._serialized_end=1343
+  _globals['_LISTHOLDINGSREQUEST']._serialized_start=1346
+  _globals['_LISTHOLDINGSREQUEST']._serialized_end=1491
+  _globals['_HOLDING']._serialized_start=1494
+  _globals['_HOLDING']._serialized_end=1712
+  _globals['_LISTHOLDINGSRESPONSE']._serialized_start=1714
+  _globals['_LISTHOLDINGSRESPONSE']._serialized_end=1819
+  _globals['_REGISTRYSERVICE']._serialized_start=2313
+  _globals['_REGISTRYSERVICE']._serialized_end=2742
 # @@protoc_insertion_point(module_scope)

@@ -60,6 +60,26 @@ UNIT_STATUS_CANCELLED: UnitStatus
 UNIT_STATUS_EXPIRED: UnitStatus
 UNIT_STATUS_PLEDGED: UnitStatus
 
+class RecordAccountHolderRequest(_message.Message):
+    __slots__ = ("registry_id", "account_id", "holder_org")
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ORG_FIELD_NUMBER: _ClassVar[int]
+    registry_id: str
+    account_id: str
+    holder_org: str
+    def __init__(self, registry_id: _Optional[str] = ..., account_id: _Optional[str] = ..., holder_org: _Optional[str] = ...) -> None: ...
+
+class RecordAccountHolderResponse(_message.Message):
+    __slots__ = ("registry_id", "account_id", "holder_org")
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ORG_FIELD_NUMBER: _ClassVar[int]
+    registry_id: str
+    account_id: str
+    holder_org: str
+    def __init__(self, registry_id: _Optional[str] = ..., account_id: _Optional[str] = ..., holder_org: _Optional[str] = ...) -> None: ...
+
 class Registry(_message.Message):
     __slots__ = ("registry_id", "name", "jurisdiction", "programme", "evidence_based", "unit_types", "capabilities")
     REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]

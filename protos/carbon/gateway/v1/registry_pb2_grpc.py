@@ -50,6 +50,11 @@ class RegistryServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ListHoldingsRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ListHoldingsResponse.FromString,
                 _registered_method=True)
+        self.RecordAccountHolder = channel.unary_unary(
+                '/carbon.gateway.v1.RegistryService/RecordAccountHolder',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.RecordAccountHolderRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.RecordAccountHolderResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -79,6 +84,16 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordAccountHolder(self, request, context):
+        """Records which organisation holds an account in a registry (its broker or owner), as that
+        registry's operator knows it. Exchanges, banks and project owners see the holdings of their
+        organisation's accounts only, and an exchange moves units out of those accounts only. The same
+        holder again is a no-op; another holder is ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +111,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ListHoldings,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ListHoldingsRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.ListHoldingsResponse.SerializeToString,
+            ),
+            'RecordAccountHolder': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAccountHolder,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.RecordAccountHolderRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_registry__pb2.RecordAccountHolderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +200,33 @@ class RegistryService:
             '/carbon.gateway.v1.RegistryService/ListHoldings',
             carbon_dot_gateway_dot_v1_dot_registry__pb2.ListHoldingsRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_registry__pb2.ListHoldingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAccountHolder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.RegistryService/RecordAccountHolder',
+            carbon_dot_gateway_dot_v1_dot_registry__pb2.RecordAccountHolderRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_registry__pb2.RecordAccountHolderResponse.FromString,
             options,
             channel_credentials,
             insecure,
