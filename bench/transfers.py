@@ -129,6 +129,7 @@ async def main() -> None:
             temporal_ui_port=0,
             chain_rpc_port=0,
             temporal_persist=not args.in_memory_temporal,
+            plaintext=True,  # measures the saga, not TLS handshakes
         )
         gw = await EmbeddedGateway(settings).start()
         try:

@@ -1,4 +1,4 @@
-"""80 concurrent transfers with deliberate overlaps: the settled set never double counts a serial.
+"""60 concurrent transfers with deliberate overlaps: the settled set never double counts a serial.
 
 Run against the session gateway (SQLite ledger) and against a gateway whose ledger
 is a throwaway PostgreSQL cluster: on both, of two transfers naming overlapping
@@ -24,7 +24,7 @@ from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.postgres_cluster import throwaway_cluster
 
 pytestmark = pytest.mark.e2e
-PAIRS = 40  # two transfers per block: 80 in all, submitted at once
+PAIRS = 30  # two transfers per block: 60 in all, submitted at once
 _runs = itertools.count(1)
 
 
