@@ -532,6 +532,12 @@ class AuditEventRow(Base):
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
 
+    __table_args__ = (
+        # A regulator's filtered page (one organisation's calls, one method's) is an index range scan.
+        Index("ix_audit_events_org_seq", "org", "seq"),
+        Index("ix_audit_events_method_seq", "method", "seq"),
+    )
+
 
 class AuditHeadRow(Base):
     """The audit log's size and last hash in one row; appenders lock it, so the chain has no forks."""
