@@ -23,6 +23,7 @@ from typing import Any
 import grpc
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.rpc import code_pb2
 
 from domain.audit import AuditRecord
 from domain.errors import GatewayError, InvalidInput, PermissionDenied, Unauthenticated
@@ -208,17 +209,12 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
 
 
 def _code_name(error: GatewayError) -> str:
-    return grpc.StatusCode(_status_tuple(code_for(error))).name
-
-
-def _status_tuple(code: int) -> tuple[int, str]:
-    return next(c.value for c in grpc.StatusCode if c.value[0] == code)
+    return code_pb2.Code.Name(code_for(error))
 
 
 def _outcome(context: grpc.aio.ServicerContext, default: str) -> str:
+    """The status the call ended with, by name; `default` when it set none."""
     code = context.code()
     if code is None:
         return default
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    return grpc.StatusCode(_status_tuple(int(code))).name
+    return code.name if isinstance(code, grpc.StatusCode) else code_pb2.Code.Name(int(code))

@@ -18,16 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import unicodedata
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import grpc
 
-from adapters import catalogue
 from domain import paging, signed_requests
-from domain.errors import InvalidInput, UnknownRegistry, quoted
+from domain.errors import InvalidInput
 from domain.signed_requests import OwnerKey, SignatureAlgorithm, SignedTransfer
-from domain.transfers import AccountRef, Transfer, require_account_id
+from domain.transfers import Transfer
 from gateway import wire
 from gateway.roles import current_caller
 from gateway.servicers import ON_TRANSFER, mapped, mapped_on
@@ -77,21 +75,9 @@ def _expiry(msg: owner_pb2.SubmitSignedTransferRequest) -> datetime:
         raise InvalidInput("expire_time is not a valid timestamp", field="expire_time") from bad
 
 
-def _every_refusal(*checks: Callable[[], object]) -> None:
-    """Run every check; one InvalidInput naming every field they refused."""
-    refused = []
-    for check in checks:
-        try:
-            check()
-        except InvalidInput as one:
-            refused.append(one)
-    if refused:
-        raise InvalidInput.joined(refused)
-
-
 def signed_transfer_from_proto(msg: owner_pb2.SubmitSignedTransferRequest) -> SignedTransfer:
     """The signed request as the domain takes it (the signer's side builds its payload from this too)."""
-    _every_refusal(
+    wire.every_refusal(
         lambda: wire.transfer_request_from_proto(transfer_fields(msg)),
         lambda: signed_requests.require_key_id(msg.key_id),
         lambda: signed_requests.require_nonce(msg.nonce),
@@ -128,17 +114,6 @@ def signed_transfer_to_proto(signed: SignedTransfer) -> owner_pb2.SubmitSignedTr
     return msg
 
 
-def _account(registry_id: str, account_id: str) -> AccountRef:
-    def known_registry() -> None:
-        try:
-            catalogue.profile(registry_id)
-        except UnknownRegistry as unknown:
-            raise UnknownRegistry(f"unknown registry {quoted(registry_id)}", field="registry_id") from unknown
-
-    _every_refusal(known_registry, lambda: require_account_id(account_id, "account_id"))
-    return AccountRef(registry_id=registry_id, account_id=account_id)
-
-
 def _algorithm(number: int) -> SignatureAlgorithm:
     found = _ALGORITHMS.get(number)
     if found is None:
@@ -153,14 +128,14 @@ def owner_key_from_proto(
     msg: owner_pb2.RegisterOwnerKeyRequest, registered_by: str, at: datetime
 ) -> OwnerKey:
     """The key to register; every bad field named at once (key bytes that do not parse as the algorithm)."""
-    _every_refusal(
-        lambda: _account(msg.registry_id, msg.account_id),
+    wire.every_refusal(
+        lambda: wire.registry_account_from_proto(msg.registry_id, msg.account_id),
         lambda: signed_requests.require_org(msg.owner_org),
         lambda: signed_requests.load_public_key(msg.public_key, _algorithm(msg.algorithm)),
     )
     return OwnerKey(
         key_id=signed_requests.key_id_of(msg.public_key),
-        account=_account(msg.registry_id, msg.account_id),
+        account=wire.registry_account_from_proto(msg.registry_id, msg.account_id),
         owner_org=msg.owner_org,
         algorithm=_algorithm(msg.algorithm),
         public_key=msg.public_key,
@@ -223,7 +198,7 @@ class OwnerServicer(owner_pb2_grpc.OwnerServiceServicer):
     async def RevokeOwnerKey(
         self, request: owner_pb2.RevokeOwnerKeyRequest, context: grpc.aio.ServicerContext
     ) -> owner_pb2.RevokeOwnerKeyResponse:
-        _every_refusal(
+        wire.every_refusal(
             lambda: signed_requests.require_key_id(request.key_id), lambda: _reason(request.reason)
         )
         by = current_caller().label[:_LABEL_MAX]
@@ -239,7 +214,7 @@ class OwnerServicer(owner_pb2_grpc.OwnerServiceServicer):
     async def ListOwnerKeys(
         self, request: owner_pb2.ListOwnerKeysRequest, context: grpc.aio.ServicerContext
     ) -> owner_pb2.ListOwnerKeysResponse:
-        account = _account(request.registry_id, request.account_id)
+        account = wire.registry_account_from_proto(request.registry_id, request.account_id)
         size = paging.page_size(request.page_size)
         query = {"registry_id": account.registry_id, "account_id": account.account_id}
         if request.page_token:  # a bad token is refused before the ledger is read

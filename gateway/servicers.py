@@ -19,8 +19,9 @@ from google.protobuf.message import Message
 from adapters import catalogue
 from adapters.base import RegistryAdapter
 from domain import paging
-from domain.errors import GatewayError, InvalidInput, PermissionDenied, ResourceError, UnknownRegistry, quoted
+from domain.errors import GatewayError, PermissionDenied, ResourceError
 from domain.holdings import Holding
+from domain.signed_requests import require_org
 from domain.transfers import FINAL_STATES, AccountRef, Transfer, TransferState, require_account_id
 from gateway import request_bounds, wire
 from gateway.roles import current_caller
@@ -99,18 +100,8 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def RecordAccountHolder(
         self, request: registry_pb2.RecordAccountHolderRequest, context: grpc.aio.ServicerContext
     ) -> registry_pb2.RecordAccountHolderResponse:
-        try:
-            catalogue.profile(request.registry_id)
-        except UnknownRegistry:
-            raise UnknownRegistry(
-                f"unknown registry {quoted(request.registry_id)}", field="registry_id"
-            ) from None
-        account = AccountRef(
-            registry_id=request.registry_id, account_id=require_account_id(request.account_id, "account_id")
-        )
-        holder = request.holder_org.strip()
-        if holder != request.holder_org:
-            raise InvalidInput("holder_org has leading or trailing spaces", field="holder_org")
+        account = wire.registry_account_from_proto(request.registry_id, request.account_id)
+        holder = require_org(request.holder_org, "holder_org")
         by = current_caller().label[:128]
         await asyncio.to_thread(self._ledger.record_account_holder, account, holder, by, datetime.now(UTC))
         return registry_pb2.RecordAccountHolderResponse(

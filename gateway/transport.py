@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from functools import lru_cache
 from typing import NamedTuple
 
 import grpc
@@ -43,9 +42,10 @@ PLAINTEXT_WARNING = (
 )
 
 
-@lru_cache(maxsize=1024)
 def caller_of_certificate(pem: bytes) -> Caller:
-    """The caller a (CA-verified) client certificate names; ValueError when it names none."""
+    """The caller a (CA-verified) client certificate names; ValueError when it names none.
+
+    Cheap per call: keys.identity_of_certificate caches its parse by certificate bytes."""
     try:
         role, org, name = keys.identity_of_certificate(pem)
     except keys.KeysError as bad:

@@ -150,14 +150,24 @@ def account_from_proto(ref: transfer_pb2.AccountRef, field: str) -> AccountRef:
     return AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
 
 
+def known_registry(registry_id: str, field: str = "registry_id") -> str:
+    """`registry_id`, or UnknownRegistry naming `field` when the gateway links no such registry."""
+    try:
+        catalogue.profile(registry_id)
+    except UnknownRegistry as unknown:
+        raise UnknownRegistry(f"unknown registry {quoted(registry_id)}", field=field) from unknown
+    return registry_id
+
+
+def registry_account_from_proto(registry_id: str, account_id: str) -> AccountRef:
+    """An account named by a request's top-level `registry_id` and `account_id` fields."""
+    every_refusal(lambda: known_registry(registry_id), lambda: require_account_id(account_id, "account_id"))
+    return AccountRef(registry_id=registry_id, account_id=account_id)
+
+
 def holdings_query_from_proto(request: registry_pb2.ListHoldingsRequest) -> tuple[str, str | None]:
     """The registry a ListHoldings asks about and the account it narrows to (None: every account)."""
-    try:
-        catalogue.profile(request.registry_id)
-    except UnknownRegistry as unknown:
-        raise UnknownRegistry(
-            f"unknown registry {quoted(request.registry_id)}", field="registry_id"
-        ) from unknown
+    known_registry(request.registry_id)
     if not request.HasField("account_id"):
         return request.registry_id, None
     return request.registry_id, require_account_id(request.account_id, "account_id")
@@ -167,15 +177,16 @@ def account_to_proto(ref: AccountRef) -> transfer_pb2.AccountRef:
     return transfer_pb2.AccountRef(registry_id=ref.registry_id, account_id=ref.account_id)
 
 
-def _refusals(*checks: Callable[[], object]) -> list[InvalidInput]:
-    """Every refusal the checks raise, so one reply names every bad field."""
+def every_refusal(*checks: Callable[[], object]) -> None:
+    """Run every check; one InvalidInput naming every field they refused, so one reply names them all."""
     found = []
     for check in checks:
         try:
             check()
         except InvalidInput as refused:
             found.append(refused)
-    return found
+    if found:
+        raise InvalidInput.joined(found)
 
 
 def _positive_quantity(msg: transfer_pb2.SubmitTransferRequest) -> None:
@@ -185,7 +196,7 @@ def _positive_quantity(msg: transfer_pb2.SubmitTransferRequest) -> None:
 
 def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> TransferRequest:
     """The request as the domain takes it; every field that is wrong on its own is named at once."""
-    refused = _refusals(
+    every_refusal(
         lambda: require_transfer_id(msg.transfer_id),
         lambda: account_from_proto(msg.source, "source"),
         lambda: account_from_proto(msg.destination, "destination"),
@@ -193,8 +204,6 @@ def transfer_request_from_proto(msg: transfer_pb2.SubmitTransferRequest) -> Tran
         lambda: purpose_from_proto(msg.purpose),
         lambda: _compliance_year(msg),
     )
-    if refused:
-        raise InvalidInput.joined(refused)
     try:
         return TransferRequest(
             transfer_id=msg.transfer_id,

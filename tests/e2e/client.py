@@ -6,6 +6,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
 from gateway.settings import Settings
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
 
@@ -81,3 +85,16 @@ async def every_page(
         if not page.next_page_token:
             return found, pages
         request.page_token = page.next_page_token
+
+
+def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """The one google.rpc.ErrorInfo every refusal carries (its `reason` is the stable code)."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "the error carries no google.rpc.Status"
+    infos = []
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            infos.append(info)
+    assert len(infos) == 1, status.details
+    return infos[0]

@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from google.protobuf import descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 
 from gateway import keys
 from gateway.roles import ACCESS, Role
@@ -28,7 +27,7 @@ from gateway.runtime import EmbeddedGateway
 from gateway.server import start_grpc_server
 from gateway.transport import Transport, caller_of_certificate
 from protos.carbon.gateway.v1 import registry_pb2, registry_pb2_grpc, transfer_pb2, transfer_pb2_grpc
-from tests.e2e.client import SETTLED, final_state
+from tests.e2e.client import SETTLED, error_info, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial
 
@@ -113,18 +112,6 @@ async def _call(channel: grpc.aio.Channel, path: str) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    from google.rpc import error_details_pb2
-
-    status = rpc_status.from_call(error)
-    assert status is not None
-    for detail in status.details:
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info):
-            return info.reason
-    raise AssertionError("no ErrorInfo")
-
-
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 async def test_each_role_is_refused_every_rpc_the_table_does_not_give_it(
     secure: SecurePort, gateway, role: Role
@@ -151,7 +138,7 @@ async def test_a_refusal_names_the_role_and_is_in_the_audit_log(secure: SecurePo
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await stub.ResolveTransfer(transfer_pb2.ResolveTransferRequest(transfer_id="tr-not-mine"))
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert _reason(refused.value) == "ROLE-NOT-ALLOWED"
+    assert error_info(refused.value).reason == "ROLE-NOT-ALLOWED"
     assert "bank" in (refused.value.details() or "")
     recorded = gateway.ledger.audit_events(after_seq=-1, limit=500, org="org-audit")
     assert [(e.method, e.role, e.caller, e.outcome, e.reason, e.target) for e in recorded] == [
@@ -245,7 +232,7 @@ async def test_one_exchange_cannot_see_or_touch_another_exchanges_transfer(
         # Until the registry's operator says exchange-a holds the account, it may not move its units.
         with pytest.raises(grpc.aio.AioRpcError) as not_held:
             await a.SubmitTransfer(request)
-        assert (not_held.value.code(), _reason(not_held.value)) == (
+        assert (not_held.value.code(), error_info(not_held.value).reason) == (
             grpc.StatusCode.PERMISSION_DENIED,
             "ACCOUNT-NOT-HELD",
         )
@@ -265,7 +252,7 @@ async def test_one_exchange_cannot_see_or_touch_another_exchanges_transfer(
         assert other_holder.value.code() == grpc.StatusCode.ALREADY_EXISTS
         with pytest.raises(grpc.aio.AioRpcError) as not_theirs:
             await b.SubmitTransfer(request)
-        assert _reason(not_theirs.value) == "ACCOUNT-NOT-HELD"
+        assert error_info(not_theirs.value).reason == "ACCOUNT-NOT-HELD"
         await a.SubmitTransfer(request)
         assert (await final_state(a, transfer_id)).state in SETTLED
 
@@ -293,7 +280,7 @@ async def test_one_exchange_cannot_see_or_touch_another_exchanges_transfer(
         assert await held(mine, None) == {account}
         with pytest.raises(grpc.aio.AioRpcError) as not_theirs:
             await held(theirs, account)
-        assert _reason(not_theirs.value) == "ACCOUNT-NOT-HELD"
+        assert error_info(not_theirs.value).reason == "ACCOUNT-NOT-HELD"
         assert account not in await held(theirs, None)
         assert account in await held(overseer, None)
 

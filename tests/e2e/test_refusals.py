@@ -12,7 +12,7 @@ from grpc_status import rpc_status
 
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
-from tests.e2e.client import SETTLED, every_page, final_state
+from tests.e2e.client import SETTLED, error_info, every_page, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial
 
@@ -60,19 +60,6 @@ def _violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
             detail.Unpack(failed)
             named += [(v.subject, v.type) for v in failed.violations]
     return named
-
-
-def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    """The ErrorInfo every refusal carries."""
-    status = rpc_status.from_call(error)
-    assert status is not None, "the error carries no google.rpc.Status"
-    infos = []
-    for detail in status.details:
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info):
-            infos.append(info)
-    assert len(infos) == 1, status.details
-    return infos[0]
 
 
 def _fields_named(error: grpc.aio.AioRpcError) -> list[str]:
@@ -216,7 +203,7 @@ async def test_a_destination_registry_that_cannot_be_asked_is_unavailable(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await transfers.SubmitTransfer(request)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-    info = _error_info(refused.value)
+    info = error_info(refused.value)
     assert (info.reason, info.domain, info.metadata["field"]) == (
         "REGISTRY-UNAVAILABLE",
         "carbon-gateway",

@@ -29,7 +29,7 @@ from gateway.owner_servicer import signed_transfer_from_proto
 from gateway.runtime import EmbeddedGateway
 from gateway.settings import ENV_PREFIX
 from protos.carbon.gateway.v1 import owner_pb2, owner_pb2_grpc, registry_pb2, transfer_pb2
-from tests.e2e.client import SETTLED, every_page, final_state
+from tests.e2e.client import SETTLED, error_info, every_page, final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial
 
@@ -110,16 +110,6 @@ def signed_by(
 
 def sign(key: PrivateKey, *args: str, **kwargs) -> owner_pb2.SubmitSignedTransferRequest:
     return signed_by(key, unsigned(key, *args, **kwargs))
-
-
-def reason_of(error: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(error)
-    assert status is not None
-    for detail in status.details:
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info):
-            return info.reason
-    raise AssertionError("no ErrorInfo")
 
 
 async def refused(call, request) -> grpc.aio.AioRpcError:
@@ -207,7 +197,7 @@ async def test_each_bad_signature_is_refused_and_changes_nothing(
     make, code = REFUSALS[case]
     error = await refused(owners.stub.SubmitSignedTransfer, make(key, account, serial, tid, nonce))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert reason_of(error) == code, error.details()
+    assert error_info(error).reason == code, error.details()
     await assert_not_recorded(transfers, tid)
     # The refusal is recorded in the audit log with its own reason.
     recorded = [
@@ -234,7 +224,7 @@ async def test_a_key_registered_for_another_account_is_refused(
         sign(key, account, f"{account}-dest", ccer_serial(1, 10), transfer_id=tid, nonce=new_id("nonce")),
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert reason_of(error) == sr.KEY_NOT_FOR_ACCOUNT
+    assert error_info(error).reason == sr.KEY_NOT_FOR_ACCOUNT
     await assert_not_recorded(transfers, tid)
 
 
@@ -249,7 +239,7 @@ async def test_a_request_refused_after_its_signature_passed_cannot_be_replayed(
     first = await refused(owners.stub.SubmitSignedTransfer, request)
     assert first.code() == grpc.StatusCode.FAILED_PRECONDITION  # the units are not held
     again = await refused(owners.stub.SubmitSignedTransfer, request)
-    assert again.code() == grpc.StatusCode.PERMISSION_DENIED and reason_of(again) == sr.REPLAYED
+    assert again.code() == grpc.StatusCode.PERMISSION_DENIED and error_info(again).reason == sr.REPLAYED
     await assert_not_recorded(transfers, request.transfer_id)
 
 
@@ -271,7 +261,7 @@ async def test_a_signed_transfer_settles_once_its_retry_is_a_no_op_and_a_replay_
 
     replay = sign(key, account, f"{account}-dest", serial, transfer_id=new_id(), nonce=nonce, quantity=30)
     error = await refused(owners.stub.SubmitSignedTransfer, replay)
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and reason_of(error) == sr.REPLAYED
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and error_info(error).reason == sr.REPLAYED
     await assert_not_recorded(transfers, replay.transfer_id)
 
     done = await final_state(transfers, request.transfer_id)
@@ -319,7 +309,7 @@ async def test_rotation_the_new_p256_key_works_and_the_revoked_one_is_refused(
     await sandbox.open_account("cn-sz-ets", f"{account}-dest")
     by_old = sign(old, account, f"{account}-dest", serial, transfer_id=new_id(), nonce=new_id("n"))
     error = await refused(owners.stub.SubmitSignedTransfer, by_old)
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and reason_of(error) == sr.KEY_REVOKED
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and error_info(error).reason == sr.KEY_REVOKED
     await assert_not_recorded(transfers, by_old.transfer_id)
 
     by_new = sign(new, account, f"{account}-dest", serial, transfer_id=new_id(), nonce=new_id("n"))
