@@ -77,3 +77,9 @@ class RegistryAdapter(Protocol):
 
     async def uncredit(self, key: str) -> None:
         """Undo `credit(key, ...)`: the credited units leave the account. No-op if never credited."""
+
+    async def retire(
+        self, key: str, account_id: str, block: SerialBlock, beneficiary: str, reason: str
+    ) -> None:
+        """Retire `block` (contained in a held block of the account) on `beneficiary`'s behalf; final:
+        nothing undoes it. The same key again is a no-op."""

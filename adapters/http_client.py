@@ -32,6 +32,7 @@ from adapters.sandbox.wire import (
     HoldingOut,
     HoldingsResponse,
     LockRequest,
+    RetirementRequest,
 )
 from domain.errors import RegistryRefused, RegistryUnavailable
 from domain.holdings import Holding
@@ -113,6 +114,19 @@ class SandboxRegistryClient:
 
     async def uncredit(self, key: str) -> None:
         await self._call("POST", f"/credits/{quote(key, safe='')}/reverse")
+
+    async def retire(
+        self, key: str, account_id: str, block: SerialBlock, beneficiary: str, reason: str
+    ) -> None:
+        if self.profile.info.evidence_based:  # the sandbox mimics its book, not a write API it lacks
+            raise RegistryRefused(
+                f"{self.profile.registry_id} has no write API: the holder retires units there themselves",
+                code="NO-WRITE-API",
+            )
+        request = RetirementRequest(
+            key=key, account_id=account_id, block=block, beneficiary=beneficiary, reason=reason
+        )
+        await self._call("POST", "/retirements", request)
 
     def _holding(self, row: HoldingOut) -> Holding:
         status = self.profile.status_words.get(row.registry_status)

@@ -64,7 +64,8 @@ class Movement(BaseModel):
 
 
 class Pledge(BaseModel):
-    """Units pledged to a lender (carbon-asset pledge or repo); locked until the lender releases them."""
+    """Units pledged to a lender (carbon-asset pledge or repo); locked until the lender releases them,
+    except for the one transfer the lender consented to (`consented_transfer_id`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -72,6 +73,7 @@ class Pledge(BaseModel):
     lender: str
     block: SerialBlock
     holder: AccountRef
+    consented_transfer_id: str | None = None
 
 
 class CrosswalkEntry(BaseModel):

@@ -43,7 +43,11 @@ class UnitStatusCheck:
             for holding in proposal.source_holdings
             if holding.status in IMMOVABLE and holding.block.overlaps(proposal.block)
         ]
-        pledges = [self._pledged(proposal, pledge) for pledge in facts.pledges_overlapping(proposal.block)]
+        pledges = [
+            self._pledged(proposal, pledge)
+            for pledge in facts.pledges_overlapping(proposal.block)
+            if pledge.consented_transfer_id != proposal.transfer_id
+        ]
         return statuses + pledges
 
     def _status(self, proposal: TransferProposal, holding: Holding) -> Finding:

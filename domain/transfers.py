@@ -85,6 +85,9 @@ ACCOUNT_ID_RULE = (
     "account ids are 1-128 ASCII letters, digits and . _ : @ / -, starting and ending with a letter or digit"
 )
 TRANSFER_ID_RULE = "transfer ids are 1-128 ASCII letters, digits and . _ : -, starting with a letter or digit"
+# Where a retirement's ledger transfer takes its units: "retired in that registry", not an account.
+# '#' is in no account id, so no real account can be it, and nobody can name it at the door.
+RETIRED_ACCOUNT_ID = "#retired"
 
 
 def _invisible_or_foreign(value: str, alphabet: str) -> str | None:
@@ -159,6 +162,11 @@ class AccountRef(BaseModel):
     account_id: str = Field(min_length=1)
 
 
+def retired_in(registry_id: str) -> AccountRef:
+    """The pseudo-account of units retired in `registry_id` (the ledger locates retired serials there)."""
+    return AccountRef(registry_id=registry_id, account_id=RETIRED_ACCOUNT_ID)
+
+
 class Reason(BaseModel):
     """Why a transfer was refused or undone: a check code and one sentence."""
 
@@ -194,6 +202,8 @@ class TransferRequest(BaseModel):
     @field_validator("source", "destination")
     @classmethod
     def _account_shape(cls, value: AccountRef, info: ValidationInfo) -> AccountRef:
+        if info.field_name == "destination" and value.account_id == RETIRED_ACCOUNT_ID:
+            return value  # a retirement (workflows.retirement); the gRPC edge refuses it in a request
         require_account_id(value.account_id, f"{info.field_name}.account_id")
         return value
 

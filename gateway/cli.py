@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gateway.audit_log_command import audit_log
+from gateway.finance_command import finance
 from gateway.keys_command import keys
 from gateway.rules_command import rules
 from gateway.settings import Settings, SettingsError
@@ -592,3 +593,4 @@ main.add_command(owner_key)
 main.add_command(sign)
 main.add_command(audit_log)
 main.add_command(keys)
+main.add_command(finance)

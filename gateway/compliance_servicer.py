@@ -24,7 +24,6 @@ from compliance_rules.facts import (
     GenerationCertificate,
     IssuanceRecord,
     Movement,
-    Pledge,
 )
 from compliance_rules.findings import Finding
 from compliance_rules.periods import Period
@@ -32,7 +31,7 @@ from compliance_rules.rule_facts import CoveredEntity
 from compliance_rules.rule_kinds import Rule
 from compliance_rules.rule_packs import RulePack
 from domain import paging
-from domain.errors import GatewayError, InvalidInput, UnknownRegistry, quoted
+from domain.errors import GatewayError, InvalidInput, PreconditionFailed, UnknownRegistry, quoted
 from domain.serials import SerialBlock
 from domain.transfers import require_account_id
 from gateway import article6_export, wire
@@ -41,6 +40,16 @@ from gateway.transfer_desk import TransferDesk
 from ledger import Ledger
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
 from protos.carbon.gateway.v1 import compliance_pb2_grpc
+
+
+# Pledges are the lending bank's own act now (FinanceService); these two stay in the v1 contract,
+# deprecated, so a client built against it gets a clear refusal rather than UNIMPLEMENTED.
+def _pledges_moved() -> PreconditionFailed:
+    return PreconditionFailed(
+        "pledges are made by the lending bank: use FinanceService.Pledge and FinanceService.ReleaseCollateral",
+        code="PLEDGE-MOVED",
+    )
+
 
 _USES = {
     pb.AUTHORISED_USE_NDC: AuthorisedUse.NDC,
@@ -332,27 +341,13 @@ class ComplianceServicer(compliance_pb2_grpc.ComplianceServiceServicer):
     async def RecordPledge(
         self, request: pb.RecordPledgeRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordPledgeResponse:
-        holder = wire.account_from_proto(request.holder, "holder")
-        pledge = _fact(
-            Pledge,
-            pledge_id=request.pledge_id,
-            lender=request.lender,
-            block=_parse_serial(holder.registry_id, request.serial, "holder.registry_id"),
-            holder=holder,
-        )
-        # Only the holder of units may pledge them: asked of the registry now, before anything is stored.
-        await self._desk.holding_of(
-            holder, pledge.block, holder_field="holder.account_id", serial_field="serial"
-        )
-        created = await asyncio.to_thread(self._ledger.record_pledge, pledge, datetime.now(UTC))
-        return pb.RecordPledgeResponse(created=created)
+        raise _pledges_moved()
 
     @mapped_on(ON_PLEDGE)
     async def ReleasePledge(
         self, request: pb.ReleasePledgeRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReleasePledgeResponse:
-        released = await asyncio.to_thread(self._ledger.release_pledge, request.pledge_id, datetime.now(UTC))
-        return pb.ReleasePledgeResponse(released=released)
+        raise _pledges_moved()
 
     @mapped_on(ON_FIRST_TRANSFER)
     async def AdvanceCorrespondingAdjustment(

@@ -37,8 +37,10 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from google.protobuf.message import Message
 
 from compliance_rules.iso_codes import iso_country
+from domain import deliveries as event_deliveries
 from domain import paging, signed_requests
 from domain.errors import FieldViolation, InvalidInput, quoted
+from domain.finance import RECORD_ID_RULE, require_record_id
 from domain.serials import MAX_UNIT_NUMBER
 from domain.transfers import (
     ACCOUNT_ID_RULE,
@@ -192,6 +194,12 @@ CSV = Bound(
 )
 PAGE_SIZE = Bound(rule="0 or more: 0 serves 50, more than 500 serves 500", low=0, high=INT32_MAX)
 QUANTITY = Bound(rule=f"a positive number of units, at most {MAX_UNIT_NUMBER}", low=1, high=MAX_UNIT_NUMBER)
+# FinanceService's own records (library entries, loans, pledges, repos, accounts): one grammar.
+RECORD_ID = Bound(rule=RECORD_ID_RULE, max_length=128, grammar=require_record_id)
+# Where 0 (not sent) means "the whole block", as in FinanceService's requests.
+SOME_OR_ALL = Bound(
+    rule=f"0 (all of them) or a number of units up to {MAX_UNIT_NUMBER}", low=0, high=MAX_UNIT_NUMBER
+)
 YEAR = Bound(rule="a year from 1900 to 2199", low=1900, high=2199)
 TONNES = Bound(rule="whole tCO2e, 0 to 999999999999999", low=0, high=999_999_999_999_999)
 TREE_SIZE = Bound(rule="a settlement log size, 0 or more", low=0, high=INT64_MAX)
@@ -222,7 +230,10 @@ BY_NAME: dict[str, Bound] = {
     "authorisation_id": REFERENCE,
     "issuance_id": REFERENCE,
     "certificate_id": REFERENCE,
-    "pledge_id": REFERENCE,
+    "pledge_id": RECORD_ID,
+    "repo_id": RECORD_ID,
+    "loan_id": RECORD_ID,
+    "entry_id": RECORD_ID,
     "plant_id": REFERENCE,
     "cooperative_approach_id": REFERENCE,
     "programme": CODE,
@@ -254,6 +265,105 @@ BY_FIELD: dict[str, Bound] = {
     f"{_V1}.RecordCoveredEntityRequest.verified_emissions": Bound(rule="at most 300 years", max_count=300),
     f"{_V1}.VerifiedEmissions.tonnes": TONNES,
     f"{_V1}.GetConsistencyProofRequest.from_size": TREE_SIZE,
+    # FinanceService: pledges and repos
+    f"{_V1}.PledgeRequest.quantity": SOME_OR_ALL,
+    f"{_V1}.OpenRepoRequest.quantity": SOME_OR_ALL,
+    f"{_V1}.OpenRepoRequest.repurchase_quantity": SOME_OR_ALL,
+    f"{_V1}.OpenRepoRequest.buyer": ORG,
+    f"{_V1}.RetireForBeneficiaryRequest.quantity": SOME_OR_ALL,
+    # FinanceService: library, loans and enterprise accounts
+    **{
+        f"{_V1}.{field}": Bound(
+            rule="ids are 1-128 ASCII letters, digits and . _ : -, starting with a letter or digit",
+            max_length=128,
+            grammar=_pattern(
+                r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", "ids are ASCII letters, digits and . _ : -"
+            ),
+        )
+        for field in (
+            "LibraryEntry.entry_id",
+            "SetLibraryEntryStatusRequest.entry_id",
+            "LinkLibraryProjectRequest.entry_id",
+            "GetLibraryEntryRequest.entry_id",
+            "GreenLoan.loan_id",
+            "GetGreenLoanRequest.loan_id",
+        )
+    },
+    f"{_V1}.LibraryEntry.name": text(256, "a name"),
+    f"{_V1}.LibraryEntry.owner_entity": text(256, "a name or a covered entity's id"),
+    f"{_V1}.LibraryEntry.location": Bound(
+        rule="an ISO 3166-2 subdivision (CN-GD) or ISO 3166-1 alpha-2 country (ID)",
+        max_length=6,
+        grammar=_pattern(r"[A-Z]{2}(-[A-Z0-9]{1,3})?", "an ISO 3166-2 subdivision or ISO 3166-1 country"),
+    ),
+    f"{_V1}.LibraryEntry.expected_reductions_t": TONNES,
+    f"{_V1}.LibraryEntry.status_note": text(1000, "a sentence"),
+    f"{_V1}.LibraryEntry.projects": Bound(rule="at most 100 projects", max_count=100),
+    f"{_V1}.SetLibraryEntryStatusRequest.note": text(1000, "a sentence"),
+    f"{_V1}.Money.currency_code": Bound(
+        rule="an ISO 4217 alphabetic code in capitals (CNY, HKD, USD)",
+        max_length=3,
+        grammar=_pattern(r"[A-Z]{3}", "an ISO 4217 alphabetic code in capitals (CNY, HKD, USD)"),
+    ),
+    f"{_V1}.Money.amount": Bound(
+        rule="a non-negative decimal with at most 15 whole and 2 fraction digits (1250000.00)",
+        max_length=18,
+        grammar=_pattern(r"\d{1,15}(\.\d{1,2})?", "a non-negative decimal with at most 2 fraction digits"),
+    ),
+    f"{_V1}.GreenLoan.borrower_entity": text(256, "a name or a covered entity's id"),
+    f"{_V1}.GreenLoan.library_entry_ids": Bound(
+        rule="at most 50 library entry ids, each 1-128 ASCII letters, digits and . _ : -",
+        max_length=128,
+        grammar=_pattern(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", "ids are ASCII letters, digits and . _ : -"),
+        max_count=50,
+    ),
+    f"{_V1}.GreenLoan.projects": Bound(rule="at most 50 projects", max_count=50),
+    f"{_V1}.GreenLoan.use_of_proceeds": text(1000, "a sentence"),
+    **{
+        f"{_V1}.GreenLoan.{field}": Bound(
+            rule="a date, YYYY-MM-DD",
+            max_length=10,
+            grammar=_pattern(r"\d{4}-\d{2}-\d{2}", "a date, YYYY-MM-DD"),
+        )
+        for field in ("sign_date", "maturity_date")
+    },
+    f"{_V1}.GetEnterpriseAccountRequest.entity_id": ACCOUNT_ID,
+    # FinanceService: public-benefit accounts and retirements
+    f"{_V1}.PublicBenefitAccount.account_id": RECORD_ID,
+    f"{_V1}.PublicBenefitAccount.display_name": text(256, "a name"),
+    f"{_V1}.RetireForBeneficiaryRequest.account_id": RECORD_ID,
+    f"{_V1}.RetireForBeneficiaryRequest.reason": text(500, "a sentence"),
+    # Its transfers are `retire-<id>` and `retire-<id>-buy`, which must fit a transfer id.
+    **{
+        f"{_V1}.{request}.retirement_id": Bound(
+            rule=f"{TRANSFER_ID_RULE}; at most 117 characters (its purchase is retire-<id>-buy)",
+            max_length=117,
+            grammar=require_transfer_id,
+        )
+        for request in ("RetireForBeneficiaryRequest", "GetRetirementCertificateRequest")
+    },
+    # FinanceService: subscriptions, deliveries and the event stream
+    f"{_V1}.Subscription.endpoint_url": Bound(
+        rule=event_deliveries.ENDPOINT_RULE,
+        max_length=event_deliveries.MAX_ENDPOINT_LENGTH,
+        grammar=event_deliveries.require_endpoint_url,
+    ),
+    f"{_V1}.Subscription.kinds": Bound(
+        rule=event_deliveries.KINDS_RULE,
+        max_length=32,
+        grammar=event_deliveries.require_event_kind,
+        max_count=event_deliveries.MAX_KINDS,
+    ),
+    f"{_V1}.WatchFinanceEventsRequest.kinds": Bound(
+        rule=event_deliveries.KINDS_RULE,
+        max_length=32,
+        grammar=event_deliveries.require_event_kind,
+        max_count=event_deliveries.MAX_KINDS,
+    ),
+    f"{_V1}.Subscription.subscription_id": REFERENCE,
+    f"{_V1}.Subscription.owner": ORG,
+    f"{_V1}.ListDeliveriesRequest.subscription_id": REFERENCE,
+    f"{_V1}.ReplayDeliveriesRequest.subscription_id": REFERENCE,
     f"{_V1}.GetConsistencyProofRequest.to_size": TREE_SIZE,
     f"{_V1}.AuditEventFilter.method": METHOD,
     f"{_V1}.AuditEventFilter.org": ORG,

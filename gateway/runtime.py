@@ -56,6 +56,8 @@ from ledger_anchor.journal import import_file_journal
 from workflows.activities import TransferActivities
 from workflows.anchor import ANCHOR_SCHEDULE_ID, ANCHOR_WORKFLOW_ID, AnchorWorkflow
 from workflows.anchor_activities import AnchorActivities, AnchorTarget, ChainLink, LedgerAnchorJournal
+from workflows.finance_parts import FinanceParts
+from workflows.finance_workflows import finance_activities
 from workflows.search_attributes import ALL_KEYS
 from workflows.worker import gateway_worker, ledger_fingerprint, refuse_foreign_workers
 
@@ -153,10 +155,11 @@ class EmbeddedGateway:
             await asyncio.to_thread(record_demo_holders, self.ledger)
         transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers, self.rulebook)
         anchoring = AnchorActivities(self.ledger, self.chain)
-        self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring, fingerprint)
+        self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
+        finance = finance_activities(FinanceParts(self.ledger, self.adapters, desk, tls))
+        self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring, fingerprint, finance)
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
-        self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}",
             desk,

@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection
 from adapters.base import RegistryAdapter
 from gateway.access import AccessInterceptor, Audit
 from gateway.compliance_servicer import ComplianceServicer
+from gateway.finance_servicer import FinanceServicer
 from gateway.oversight_servicer import OversightServicer
 from gateway.owner_servicer import OwnerServicer
 from gateway.servicers import RegistryServicer, TransferServicer
@@ -20,6 +21,8 @@ from ledger import Ledger
 from protos.carbon.gateway.v1 import (
     compliance_pb2,
     compliance_pb2_grpc,
+    finance_pb2,
+    finance_pb2_grpc,
     oversight_pb2,
     oversight_pb2_grpc,
     owner_pb2,
@@ -36,6 +39,7 @@ SERVICE_NAMES = (
     oversight_pb2.DESCRIPTOR.services_by_name["OversightService"].full_name,
     compliance_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
     owner_pb2.DESCRIPTOR.services_by_name["OwnerService"].full_name,
+    finance_pb2.DESCRIPTOR.services_by_name["FinanceService"].full_name,
 )
 
 
@@ -67,6 +71,9 @@ async def start_grpc_server(
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(OversightServicer(ledger), server)
     compliance_pb2_grpc.add_ComplianceServiceServicer_to_server(ComplianceServicer(desk, ledger), server)
     owner_pb2_grpc.add_OwnerServiceServicer_to_server(OwnerServicer(desk, ledger), server)
+    finance_pb2_grpc.add_FinanceServiceServicer_to_server(
+        FinanceServicer(desk, ledger, desk.temporal, desk.settings, watch_poll_s), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -83,7 +83,7 @@ def _holding_key(holding: Holding) -> paging.Key:
     return (holding.account_id, block.serial_space, block.start, holding.status.value)
 
 
-def _not_held(account: AccountRef, field: str) -> PermissionDenied:
+def not_held(account: AccountRef, field: str) -> PermissionDenied:
     return PermissionDenied(
         f"account {account.registry_id}:{account.account_id} is not held by the caller's organisation",
         code="ACCOUNT-NOT-HELD",
@@ -143,7 +143,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             query["holder_org"] = f"={org}"
             held = await asyncio.to_thread(self._ledger.accounts_held, org, registry_id)
             if account is not None and account not in held:
-                raise _not_held(AccountRef(registry_id=registry_id, account_id=account), "account_id")
+                raise not_held(AccountRef(registry_id=registry_id, account_id=account), "account_id")
         if request.page_token:  # a bad token is refused before the registry is asked
             paging.position(request.page_token, "holdings", query)
         found = await self._adapters[registry_id].holdings(account)
@@ -176,7 +176,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         if caller.visible_org is not None:  # an exchange moves units out of its own accounts only
             holder = await asyncio.to_thread(self._desk.holder_of, wanted.source)
             if holder != caller.org:
-                raise _not_held(wanted.source, "source.account_id")
+                raise not_held(wanted.source, "source.account_id")
         transfer = await self._desk.submit(wanted, caller.org)
         return transfer_pb2.SubmitTransferResponse(transfer=self._shown(transfer))
 

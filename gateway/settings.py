@@ -172,6 +172,16 @@ class Settings(BaseSettings):
     # How often WatchTransfer looks at the ledger for a new state.
     watch_poll_s: float = 0.2
 
+    # Event deliveries to banks' endpoints (docs/finance-events.md): how often a subscription looks
+    # for new events; the pause after a failed attempt, doubling up to the maximum; how long one
+    # event is retried before it is FAILED (its subscription then waits for a replay); and how long
+    # one POST may take to answer. A subscription keeps the values it started with.
+    delivery_poll_s: float = Field(default=2.0, gt=0)
+    delivery_initial_backoff_s: float = Field(default=1.0, gt=0)
+    delivery_max_backoff_s: float = Field(default=600.0, gt=0)
+    delivery_retry_window_s: float = Field(default=3 * 24 * 3600.0, gt=0)
+    delivery_timeout_s: float = Field(default=10.0, gt=0)
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -74,6 +74,14 @@ class TransferDesk:
         self._rulebook = rulebook
 
     @property
+    def temporal(self) -> Client:
+        return self._temporal
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
     def rulebook(self) -> Rulebook | None:
         """The rule packs this gateway judges transfers by (None: the double-counting checks only)."""
         return self._rulebook
@@ -104,6 +112,10 @@ class TransferDesk:
     def holder_of(self, account: AccountRef) -> str | None:
         """The organisation the account's registry operator says holds it (None: not recorded)."""
         return self._ledger.account_holder(account)
+
+    async def holdings_of(self, account: AccountRef) -> list[Holding]:
+        """What the account's registry says it holds now, every status (an enterprise carbon account)."""
+        return await self._adapters[account.registry_id].holdings(account.account_id)
 
     async def get(self, transfer_id: str, visible_to: str | None = None) -> Transfer:
         """The transfer; NOT_FOUND when it does not exist or, with `visible_to`, another organisation

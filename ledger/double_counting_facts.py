@@ -34,7 +34,8 @@ from compliance_rules.facts import (
 from compliance_rules.periods import Period
 from compliance_rules.rule_facts import CoveredEntity, OffsetUse
 from domain.serials import SerialBlock
-from domain.transfers import AccountRef
+from domain.transfers import RETIRED_ACCOUNT_ID, AccountRef
+from domain.units import UnitStatus
 from ledger import (
     article6_rows,
     crosswalk_rows,
@@ -143,10 +144,12 @@ def _reservation(row: ReservationRow) -> Reservation:
 
 
 def _location(row: LocationRow) -> Location:
-    # The ledger records no retirements yet, so every tracked location is held.
+    # A retirement settles its serials into the registry's pseudo-account for retired units.
+    retired = row.account_id == RETIRED_ACCOUNT_ID
     return Location(
         block=SerialBlock.model_validate(row.block).with_range(row.start, row.end),
         holder=AccountRef(registry_id=row.registry_id, account_id=row.account_id),
         transfer_id=row.transfer_id,
         settled_at=row.settled_at,
+        status=UnitStatus.RETIRED if retired else UnitStatus.HELD,
     )

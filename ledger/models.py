@@ -442,13 +442,22 @@ class PledgeRow(Base):
     holder_registry_id: Mapped[str] = mapped_column(ID)
     holder_account_id: Mapped[str] = mapped_column(ID)
     pledged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the pledge ended, whichever way (`state` says which); DC-STATUS reads only unended ones.
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(STATE, server_default="active")
+    loan_id: Mapped[str | None] = mapped_column(ID)
+    serial: Mapped[str | None] = mapped_column(Text)  # as the lender named it (older pledges: none)
+    # The one transfer the lender lets move the units (its own enforcement, or a consented sale).
+    consented_transfer_id: Mapped[str | None] = mapped_column(ID)
     serial_space: Mapped[str] = mapped_column(Text)
     start: Mapped[int] = mapped_column(BigInteger)
     end: Mapped[int] = mapped_column(BigInteger)
     block: Mapped[dict[str, Any]] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_pledges_serial_range", "serial_space", "start", "end"),)
+    __table_args__ = (
+        Index("ix_pledges_serial_range", "serial_space", "start", "end"),
+        Index("ix_pledges_lender", "lender", "pledged_at"),
+    )
 
 
 class CoveredEntityRow(Base):
@@ -601,3 +610,211 @@ class AccountHolderRow(Base):
     recorded_by: Mapped[str] = mapped_column(ID)
 
     __table_args__ = (Index("ix_account_holders_holder_org", "holder_org", "registry_id"),)
+
+
+class LibraryEntryRow(Base):
+    """An entry of the climate investment and financing project library."""
+
+    __tablename__ = "library_entries"
+
+    entry_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    owner_entity: Mapped[str] = mapped_column(ID)
+    sector: Mapped[str] = mapped_column(STATE)
+    location: Mapped[str] = mapped_column(STATE)
+    expected_reductions_t: Mapped[int] = mapped_column(BigInteger)
+    funding_currency: Mapped[str] = mapped_column(String(3))
+    funding_amount: Mapped[Decimal] = mapped_column(DecimalText)
+    status: Mapped[str] = mapped_column(STATE)
+    status_note: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_library_entries_created", "created_at", "entry_id"),)
+
+
+class LibraryLinkRow(Base):
+    """A library entry's link to a registry project."""
+
+    __tablename__ = "library_links"
+
+    entry_id: Mapped[str] = mapped_column(ID, ForeignKey("library_entries.entry_id"), primary_key=True)
+    programme: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+    __table_args__ = (Index("ix_library_links_project", "programme", "project_id"),)
+
+
+class GreenLoanRow(Base):
+    """A green loan a bank recorded."""
+
+    __tablename__ = "green_loans"
+
+    loan_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    lender: Mapped[str] = mapped_column(ID)
+    borrower_entity: Mapped[str] = mapped_column(ID)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+    use_of_proceeds: Mapped[str] = mapped_column(Text)
+    sign_date: Mapped[date] = mapped_column(Date)
+    maturity_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_green_loans_lender", "lender", "created_at", "loan_id"),
+        Index("ix_green_loans_borrower", "borrower_entity"),
+    )
+
+
+class GreenLoanTargetRow(Base):
+    """What a loan finances: a library entry (`project_id` empty) or a registry project."""
+
+    __tablename__ = "green_loan_targets"
+
+    loan_id: Mapped[str] = mapped_column(ID, ForeignKey("green_loans.loan_id"), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ID, primary_key=True)  # empty for a project
+    programme: Mapped[str] = mapped_column(ID, primary_key=True)  # empty for an entry
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)  # empty for an entry
+
+    __table_args__ = (
+        Index("ix_green_loan_targets_project", "programme", "project_id"),
+        Index("ix_green_loan_targets_entry", "entry_id"),
+    )
+
+
+class RepoRow(Base):
+    """A sale with an agreed repurchase."""
+
+    __tablename__ = "repos"
+
+    repo_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seller: Mapped[str] = mapped_column(ID)
+    buyer: Mapped[str] = mapped_column(ID)
+    seller_registry_id: Mapped[str] = mapped_column(ID)
+    seller_account_id: Mapped[str] = mapped_column(ID)
+    buyer_registry_id: Mapped[str] = mapped_column(ID)
+    buyer_account_id: Mapped[str] = mapped_column(ID)
+    serial: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    repurchase_quantity: Mapped[int] = mapped_column(BigInteger)
+    repurchase_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(STATE)
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PublicBenefitAccountRow(Base):
+    """A public-benefit carbon account and the registry account backing it."""
+
+    __tablename__ = "public_benefit_accounts"
+
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(STATE)
+    display_name: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean)
+    holding_registry_id: Mapped[str] = mapped_column(ID)
+    holding_account_id: Mapped[str] = mapped_column(ID)
+    operator: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RetirementRow(Base):
+    """A retirement for a public-benefit account: what was asked, where it stands."""
+
+    __tablename__ = "retirements"
+
+    retirement_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("public_benefit_accounts.account_id"), index=True)
+    seller_registry_id: Mapped[str | None] = mapped_column(ID)
+    seller_account_id: Mapped[str | None] = mapped_column(ID)
+    serial: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(STATE)
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    requested_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FinanceEventRow(Base):
+    """One event for one organisation, numbered densely in commit order (see FinanceEventCounterRow)."""
+
+    __tablename__ = "finance_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(256))
+    org: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(STATE)
+    subject: Mapped[str] = mapped_column(ID)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "org"),
+        Index("ix_finance_events_org", "org", "seq"),
+    )
+
+
+class FinanceEventCounterRow(Base):
+    """The next event's number, in one row: appenders lock it, so numbers commit in order and a reader
+    resuming after offset N never misses an event numbered below a later one."""
+
+    __tablename__ = "finance_event_counter"
+
+    singleton: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class EntityRatingRow(Base):
+    """A carbon-performance rating computed for an entity; a new row each time it changes."""
+
+    __tablename__ = "entity_ratings"
+
+    rating_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    entity_id: Mapped[str] = mapped_column(ID)
+    formula_version: Mapped[str] = mapped_column(STATE)
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(2))
+    components: Mapped[list[str]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_entity_ratings_entity", "entity_id", "rating_id"),)
+
+
+class SubscriptionRow(Base):
+    """A bank's HTTP(S) endpoint for its events; `acked_seq` is the last event it acknowledged."""
+
+    __tablename__ = "subscriptions"
+
+    subscription_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    owner_org: Mapped[str] = mapped_column(ID, index=True)
+    endpoint_url: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(128))
+    acked_seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeliveryRow(Base):
+    """One event's delivery to one subscription: its attempts and whether it was acknowledged."""
+
+    __tablename__ = "deliveries"
+
+    subscription_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("subscriptions.subscription_id"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(STATE)
+    state: Mapped[str] = mapped_column(STATE)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_deliveries_state", "subscription_id", "state", "seq"),)

@@ -26,7 +26,6 @@ from compliance_rules.facts import (
     FirstTransfer,
     GenerationCertificate,
     IssuanceRecord,
-    Pledge,
 )
 from compliance_rules.offset_claims import OffsetClaim
 from compliance_rules.rule_facts import ComplianceFacts, CoveredEntity
@@ -41,6 +40,7 @@ from ledger import (
     article6_rows,
     audit_rows,
     crosswalk_rows,
+    finance_facts,
     issuance_rows,
     judgement_rows,
     offset_rows,
@@ -53,8 +53,13 @@ from ledger import (
 )
 from ledger.article6_rows import AdjustmentStep
 from ledger.database import open_engine, upgrade_to_head, writer
+from ledger.delivery_book import DeliveryBook
 from ledger.double_counting_facts import LedgerFacts
+from ledger.finance_book import FinanceBook
+from ledger.library_book import LibraryBook
 from ledger.models import ReservationRow, TransferRow
+from ledger.rating_book import RatingBook
+from ledger.retirement_book import RetirementBook
 from ledger.settlement_log import AnchorAttempt, AnchorEntry, LogEntry
 from ledger.transfer_rows import TransferEvent
 
@@ -77,6 +82,11 @@ class Ledger:
         self._engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
         self._writing = sessionmaker(writer(engine), expire_on_commit=False)
+        self.finance = FinanceBook(self._reading, self._write)
+        self.deliveries = DeliveryBook(self._reading, self._write)
+        self.ratings = RatingBook(self._reading, self._write)
+        self.library = LibraryBook(self._reading, self._write)
+        self.retirements = RetirementBook(self._reading, self._write)
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Ledger:
@@ -205,7 +215,7 @@ class Ledger:
             # Pledges and reservations of one serial space are decided one at a time (see
             # `serial_index.serialise_holds`), so a pledge committing meanwhile cannot slip by.
             serial_index.serialise_holds(session, block.serial_space)
-            pledge_rows.refuse_pledged(session, block)
+            pledge_rows.refuse_pledged(session, block, transfer_id)
             serial_index.claim(session, transfer_id, block, source)
             # Checked after our reservation is in: on PostgreSQL, a settlement of these
             # serials that was committing meanwhile is now visible.
@@ -251,7 +261,9 @@ class Ledger:
                 offset_rows.mark(session, transfer_id, offset_rows.USED, at)
                 if leaf is not None:
                     settlement_log.append(session, transfer_id, leaf, at)
-                return transfer_rows.from_row(row)
+                settled = transfer_rows.from_row(row)
+                finance_facts.on_settled(session, settled, at)
+                return settled
 
         return _retrying(once)
 
@@ -382,8 +394,18 @@ class Ledger:
             return crosswalk_rows.every_entry(session)
 
     def record_issuance(self, record: IssuanceRecord) -> bool:
-        """Store an issuance once (True when new); other content under its id is AlreadyExists."""
-        return self._write(lambda session: issuance_rows.record_issuance(session, record))
+        """Store an issuance once (True when new); other content under its id is AlreadyExists.
+
+        A new issuance is heard of, in its own transaction, by the lenders financing its project.
+        """
+
+        def record_new(session: Session) -> bool:
+            added = issuance_rows.record_issuance(session, record)
+            if added:
+                self.library.tell_lenders_of_issuance(session, record, datetime.now(UTC))
+            return added
+
+        return self._write(record_new)
 
     def record_credited_generation(self, generation: CreditedGeneration) -> bool:
         return self._write(lambda session: issuance_rows.record_generation(session, generation))
@@ -418,31 +440,34 @@ class Ledger:
         with self._reading.begin() as session:
             return article6_rows.every_first_transfer(session)
 
-    def record_pledge(self, pledge: Pledge, at: datetime) -> bool:
-        """Lock units for a lender; once per pledge id, even after it was released.
-
-        Refused (PreconditionFailed naming the transfer) while a transfer in flight
-        reserves any of the pledged serials.
-        """
-        return self._write(lambda session: pledge_rows.record_pledge(session, pledge, at))
-
-    def release_pledge(self, pledge_id: str, at: datetime) -> bool:
-        """Unlock a pledge's units (False when already released; NotFound when unknown)."""
-        return self._write(lambda session: pledge_rows.release_pledge(session, pledge_id, at))
-
-    # Covered entities and offset use (what the rule packs' caps read)
-
     def record_covered_entity(self, entity: CoveredEntity, accounts: Iterable[AccountRef]) -> bool:
-        """Store an entity and its accounts once; another entity's account or other details are refused."""
+        """Store an entity and its accounts once; another entity's account or other details are refused.
+        Its carbon-performance rating is recomputed in the same transaction."""
         held = list(accounts)
-        return self._write(lambda session: offset_rows.record_entity(session, entity, held))
+
+        def record(session: Session) -> bool:
+            added = offset_rows.record_entity(session, entity, held)
+            session.flush()
+            self.ratings.recompute(session, entity.entity_id, datetime.now(UTC))
+            return added
+
+        return self._write(record)
 
     def record_verified_emissions(self, entity_id: str, year: int, tonnes: int) -> bool:
-        """Store a year's verified emissions once; another figure for the same year is refused."""
-        return self._write(lambda session: offset_rows.record_emissions(session, entity_id, year, tonnes))
+        """Store a year's verified emissions once; another figure for the same year is refused.
+        The entity's rating is recomputed in the same transaction."""
+
+        def record(session: Session) -> bool:
+            added = offset_rows.record_emissions(session, entity_id, year, tonnes)
+            session.flush()
+            self.ratings.recompute(session, entity_id, datetime.now(UTC))
+            return added
+
+        return self._write(record)
 
     def load_covered_entities(self, loads: Iterable[EntityLoad]) -> int:
-        """Store entities, accounts and emissions all or none (a CSV import); how many entities changed."""
+        """Store entities, accounts and emissions all or none (a CSV import); how many entities changed.
+        The rating of every entity loaded is recomputed in the same transaction."""
         batch = list(loads)
 
         def load(session: Session) -> int:
@@ -453,6 +478,10 @@ class Ledger:
                 for year, tonnes in one.verified_emissions.items():
                     added = offset_rows.record_emissions(session, one.entity.entity_id, year, tonnes) or added
                 changed += added
+            session.flush()
+            at = datetime.now(UTC)
+            for entity_id in dict.fromkeys(one.entity.entity_id for one in batch):
+                self.ratings.recompute(session, entity_id, at)
             return changed
 
         return self._write(load)

@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from workflows.activities import TransferActivities
 from workflows.anchor import AnchorWorkflow
 from workflows.anchor_activities import AnchorActivities
+from workflows.finance_workflows import FINANCE_WORKFLOWS
 from workflows.transfer import TransferWorkflow
 
 _LEDGER_MARK = "/ledger-"
@@ -91,17 +92,19 @@ def gateway_worker(
     transfers: TransferActivities,
     anchoring: AnchorActivities,
     fingerprint: str,
+    finance: list[Callable[..., Any]],
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         identity=worker_identity(fingerprint),
-        workflows=[TransferWorkflow, AnchorWorkflow],
+        workflows=[TransferWorkflow, AnchorWorkflow, *FINANCE_WORKFLOWS],
         activities=[
             *transfer_activities(transfers),
             anchoring.next_head,
             anchoring.send,
             anchoring.confirm,
+            *finance,
         ],
         # The anchoring activities are synchronous (web3, SQLAlchemy): they run on these threads.
         activity_executor=ThreadPoolExecutor(max_workers=4),

@@ -9,7 +9,7 @@ with `python -m adapters.sandbox --state FILE --port N`. Bodies are the models i
 `adapters.sandbox.wire`; every refusal is `{"code", "message"}` (`refusals.py`).
 
 Registry calls (faultable), under `/registries/{registry_id}`:
-    GET  holdings[?account_id=]          200 HoldingsResponse
+    GET  holdings[?account_id=]          200 HoldingsResponse (retired rows carry their retirement)
     GET  accounts/{account_id}           200 AccountOut (state open, blocked or unknown)
     POST locks {key, account_id, block}  200 OperationResult | 409 UNITS-NOT-HELD,
                                          QUANTITY-EXCEEDS-BLOCK, WRONG-ACCOUNT, LOCK-RELEASED,
@@ -19,6 +19,12 @@ Registry calls (faultable), under `/registries/{registry_id}`:
     POST credits {key, account_id, block}  200 | 409 ACCOUNT-UNKNOWN, ACCOUNT-BLOCKED,
                                          PROGRAMME-NOT-ACCEPTED, SERIALS-ALREADY-LIVE, CREDIT-REVERSED
     POST credits/{key}/reverse           200 (no-op for an unknown key) | 409 CREDIT-NOT-HELD
+    POST retirements {key, account_id, block, beneficiary, reason}
+                                         200 OperationResult with retirement {key, beneficiary,
+                                         reason}; the units become RETIRED for good, the rest of
+                                         their held block stays held | 409 UNITS-NOT-HELD,
+                                         QUANTITY-EXCEEDS-BLOCK, WRONG-ACCOUNT, ACCOUNT-BLOCKED
+                                         | 422 NO-STATUS-WORD (the registry has no retired word)
   Same key and body again: the stored 200, nothing done; same key, other body: 422 KEY-REUSED.
   Unknown registry: 404 UNKNOWN-REGISTRY; bad body: 422 INVALID-REQUEST; injected faults: 503.
 

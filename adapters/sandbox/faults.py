@@ -28,6 +28,7 @@ class RegistryCall(StrEnum):
     FINALISE = "finalise"
     CREDIT = "credit"
     REVERSE = "reverse"
+    RETIRE = "retire"
     ASSET_SEARCH = "asset_search"  # Verra's public asset search
     CREDITS_SEARCH = "credits_search"  # Gold Standard's public credits list
     PROJECTS_SEARCH = "projects_search"  # Gold Standard's public projects list

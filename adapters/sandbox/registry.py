@@ -4,10 +4,12 @@ The rules a real registry would apply: units go only into an account that was
 opened and is not blocked, and never out of a blocked one; a lock takes units
 out of exactly one held block, a release puts them back (merged with their held
 neighbours), a finalise exports them, a credit never lets the same serials be
-live twice, a reversed credit leaves no trace in the live totals. Each key's fate
-is recorded, so a late lock or credit arriving after its compensation is refused
-rather than stranding units. Compensations (release, reverse) are never refused
-for a blocked account: they put things back as they were.
+live twice, a reversed credit leaves no trace in the live totals, and a retirement
+takes units out of one held block for good (they stay live, RETIRED, on the
+beneficiary's behalf; nothing undoes it). Each key's fate is recorded, so a late
+lock or credit arriving after its compensation is refused rather than stranding
+units. Compensations (release, reverse) are never refused for a blocked account:
+they put things back as they were.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from dataclasses import replace
 
 from adapters.base import AccountState, RegistryProfile
 from adapters.sandbox.refusals import Refusal, RefusalCode
-from adapters.sandbox.store import HoldingRow, KeyRecord, StoreTx
-from adapters.sandbox.wire import KeyState, Operation, OperationResult
+from adapters.sandbox.store import HoldingRow, KeyRecord, RetirementRow, StoreTx
+from adapters.sandbox.wire import KeyState, Operation, OperationResult, RetirementOut
 from domain.serials import SerialBlock
 from domain.units import LIVE_STATUSES, UnitStatus
 
 LOCK = "lock"
 CREDIT = "credit"
+RETIRE = "retire"
 
 _CLOSED_KEY_CODES = {
     KeyState.LOCKED: RefusalCode.KEY_REUSED,
@@ -30,9 +33,11 @@ _CLOSED_KEY_CODES = {
     KeyState.RELEASED: RefusalCode.LOCK_RELEASED,
     KeyState.FINALISED: RefusalCode.LOCK_FINALISED,
     KeyState.REVERSED: RefusalCode.CREDIT_REVERSED,
+    KeyState.RETIRED: RefusalCode.KEY_REUSED,
 }
 
-# The statuses this server itself produces; a profile must have a word for each.
+# The statuses this server itself produces; a profile must have a word for each. RETIRED is not
+# among them: a registry without a word for it (some test profiles) refuses retire instead.
 SANDBOX_STATUSES = (UnitStatus.HELD, UnitStatus.LOCKED, UnitStatus.EXPORTED)
 
 
@@ -171,6 +176,25 @@ class SandboxRegistry:
             key, Operation.REVERSE, KeyState.REVERSED, record.state is KeyState.CREDITED, *_where(record)
         )
 
+    def retire(
+        self, tx: StoreTx, key: str, account_id: str, block: SerialBlock, beneficiary: str, reason: str
+    ) -> OperationResult:
+        """Retire `block` out of the one held block of the account that contains it; the rest stays held.
+
+        The same key and body again never reaches here (the stored answer is sent); a
+        key already retired with another body is refused by the idempotency check first.
+        """
+        self._refuse_no_word_for(UnitStatus.RETIRED)
+        self._refuse_closed_key(tx, RETIRE, key)
+        self._refuse_closed_account(tx, account_id, receiving=False)
+        self.take_held(tx, account_id, block, UnitStatus.RETIRED, key)
+        tx.put_key_record(KeyRecord(self.registry_id, RETIRE, key, KeyState.RETIRED, account_id, block))
+        retirement = RetirementRow(self.registry_id, key, account_id, block, beneficiary, reason)
+        tx.put_retirement(retirement)
+        return self._result(
+            key, Operation.RETIRE, KeyState.RETIRED, True, account_id, block, retirement_out(retirement)
+        )
+
     def seed(
         self, tx: StoreTx, seed_key: str, account_id: str, block: SerialBlock, status: UnitStatus
     ) -> None:
@@ -178,14 +202,18 @@ class SandboxRegistry:
 
         The holder's account is opened if it does not exist yet (a blocked one stays blocked).
         """
-        if status not in self.profile.status_words.values():
-            raise Refusal(
-                RefusalCode.NO_STATUS_WORD, f"{self.registry_id} has no word for status {status.value}"
-            )
+        self._refuse_no_word_for(status)
         if status in LIVE_STATUSES:
             self._refuse_unplaceable(tx, block)
         tx.open_if_absent(self.registry_id, account_id)
         tx.insert(self.registry_id, account_id, block, status, seed_key)
+
+    def _refuse_no_word_for(self, status: UnitStatus) -> None:
+        """Units never take a status the registry has no word for: its holdings could not show them."""
+        if status not in self.profile.status_words.values():
+            raise Refusal(
+                RefusalCode.NO_STATUS_WORD, f"{self.registry_id} has no word for status {status.value}"
+            )
 
     def _refuse_closed_account(self, tx: StoreTx, account_id: str, *, receiving: bool) -> None:
         """Nothing moves into or out of a blocked account, and units go only into an opened one.
@@ -203,7 +231,7 @@ class SandboxRegistry:
             )
 
     def _refuse_closed_key(self, tx: StoreTx, kind: str, key: str) -> None:
-        """A key already used (or compensated before it was used) never locks or credits again."""
+        """A key already used (or compensated before it was used) never locks, credits or retires again."""
         record = tx.key_record(self.registry_id, kind, key)
         if record is None:
             return
@@ -292,6 +320,7 @@ class SandboxRegistry:
         changed: bool,
         account_id: str | None = None,
         block: SerialBlock | None = None,
+        retirement: RetirementOut | None = None,
     ) -> OperationResult:
         return OperationResult(
             registry_id=self.registry_id,
@@ -301,8 +330,13 @@ class SandboxRegistry:
             changed=changed,
             account_id=account_id,
             block=block,
+            retirement=retirement,
         )
 
 
 def _where(record: KeyRecord) -> tuple[str | None, SerialBlock | None]:
     return record.account_id, record.block
+
+
+def retirement_out(retirement: RetirementRow) -> RetirementOut:
+    return RetirementOut(key=retirement.key, beneficiary=retirement.beneficiary, reason=retirement.reason)

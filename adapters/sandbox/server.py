@@ -27,8 +27,8 @@ from adapters.sandbox.holder import HolderDesk
 from adapters.sandbox.idempotency import Reply, once, refusal_reply
 from adapters.sandbox.public_api import add_public_api
 from adapters.sandbox.refusals import Refusal, RefusalCode
-from adapters.sandbox.registry import SandboxRegistry
-from adapters.sandbox.store import SandboxStore, StoreTx
+from adapters.sandbox.registry import SandboxRegistry, retirement_out
+from adapters.sandbox.store import HoldingRow, RetirementRow, SandboxStore, StoreTx
 from adapters.sandbox.wire import (
     AccountOut,
     AccountsRequest,
@@ -43,12 +43,14 @@ from adapters.sandbox.wire import (
     OperationResult,
     RegistriesResponse,
     RegistryOut,
+    RetirementOut,
+    RetirementRequest,
     SeedRequest,
     SeedResult,
     TotalsResponse,
 )
 from domain.errors import GatewayError
-from domain.units import LIVE_STATUSES
+from domain.units import LIVE_STATUSES, UnitStatus
 
 Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -175,6 +177,14 @@ async def list_registries(request: web.Request) -> web.Response:
     )
 
 
+def _retirement_of(row: HoldingRow, retirements: dict[str, RetirementRow]) -> RetirementOut | None:
+    """The retirement that left `row` RETIRED, if it went through `POST retirements`."""
+    found = retirements.get(row.op_key or "") if row.status is UnitStatus.RETIRED else None
+    if found is None or found.block != row.block or found.account_id != row.account_id:
+        return None  # seeded retired, or retired by the holder in an evidence-based registry
+    return retirement_out(found)
+
+
 async def holdings(request: web.Request) -> web.Response:
     registry = request.app[SANDBOX].registry(request.match_info["registry_id"])
     account_id = request.query.get("account_id")
@@ -182,6 +192,7 @@ async def holdings(request: web.Request) -> web.Response:
     def work(store: SandboxStore) -> HoldingsResponse:
         with store.reading() as tx:
             rows = tx.holdings(registry.registry_id, account_id)
+            retirements = tx.retirements(registry.registry_id, account_id)
         return HoldingsResponse(
             registry_id=registry.registry_id,
             holdings=[
@@ -190,6 +201,7 @@ async def holdings(request: web.Request) -> web.Response:
                     block=row.block,
                     status=row.status,
                     registry_status=registry.profile.word_for(row.status),
+                    retirement=_retirement_of(row, retirements),
                 )
                 for row in rows
             ],
@@ -254,6 +266,19 @@ async def reverse(request: web.Request) -> web.Response:
     body = await _body(request, EmptyRequest)
     return await _mutation(
         request, key, Operation.REVERSE, body, lambda registry, tx: registry.reverse(tx, key)
+    )
+
+
+async def retire(request: web.Request) -> web.Response:
+    body = await _body(request, RetirementRequest)
+    return await _mutation(
+        request,
+        body.key,
+        Operation.RETIRE,
+        body,
+        lambda registry, tx: registry.retire(
+            tx, body.key, body.account_id, body.block, body.beneficiary, body.reason
+        ),
     )
 
 
@@ -356,6 +381,7 @@ def create_app(profiles: Iterable[RegistryProfile], store: SandboxStore) -> web.
     app.router.add_post(f"{base}/locks/{{key}}/finalise", finalise, name=RegistryCall.FINALISE)
     app.router.add_post(f"{base}/credits", credit, name=RegistryCall.CREDIT)
     app.router.add_post(f"{base}/credits/{{key}}/reverse", reverse, name=RegistryCall.REVERSE)
+    app.router.add_post(f"{base}/retirements", retire, name=RegistryCall.RETIRE)
     HolderDesk(store, registries).add_routes(app)
     add_public_api(app, store, registries)
     app.router.add_post("/admin/seed", seed)

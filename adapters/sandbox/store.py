@@ -1,9 +1,10 @@
 """The sandbox's own persistent state: one SQLite file holding every registry's book.
 
-A restart on the same file keeps accounts, holdings, lock and credit keys, the stored
-replies that make every mutating call idempotent, and what holders did in the
-evidence-based registries (the text the gateway reads back as evidence). SQLite runs in WAL mode; all
-use of the one connection goes through one in-process lock, and writes take
+A restart on the same file keeps accounts, holdings, lock, credit and retire keys
+(each retirement with its beneficiary and reason), the stored replies that make
+every mutating call idempotent, and what holders did in the evidence-based
+registries (the text the gateway reads back as evidence). SQLite runs in WAL mode;
+all use of the one connection goes through one in-process lock, and writes take
 `BEGIN IMMEDIATE` so a second process on the same file waits instead of racing.
 """
 
@@ -43,6 +44,15 @@ CREATE TABLE IF NOT EXISTS operation_keys (
     account_id TEXT,
     block TEXT,
     PRIMARY KEY (registry_id, kind, key)
+);
+CREATE TABLE IF NOT EXISTS retirements (
+    registry_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    block TEXT NOT NULL,
+    beneficiary TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (registry_id, key)
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     registry_id TEXT NOT NULL,
@@ -97,14 +107,26 @@ class HoldingRow:
 
 @dataclass(frozen=True)
 class KeyRecord:
-    """What a lock or credit key did, kept after the units move on (release, finalise, reverse)."""
+    """What a lock, credit or retire key did, kept after the units move on (release, finalise, reverse)."""
 
     registry_id: str
-    kind: str  # "lock" or "credit": a lock key and a credit key may share a name
+    kind: str  # "lock", "credit" or "retire": keys of different kinds may share a name
     key: str
     state: KeyState
     account_id: str | None
     block: SerialBlock | None
+
+
+@dataclass(frozen=True)
+class RetirementRow:
+    """A retirement through the registry's write API: the retired rows carry `key` as their op_key."""
+
+    registry_id: str
+    key: str
+    account_id: str
+    block: SerialBlock
+    beneficiary: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -257,6 +279,39 @@ class StoreTx:
                 None if record.block is None else record.block.model_dump_json(),
             ),
         )
+
+    def put_retirement(self, retirement: RetirementRow) -> None:
+        self._db.execute(
+            "INSERT INTO retirements (registry_id, key, account_id, block, beneficiary, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                retirement.registry_id,
+                retirement.key,
+                retirement.account_id,
+                retirement.block.model_dump_json(),
+                retirement.beneficiary,
+                retirement.reason,
+            ),
+        )
+
+    def retirements(self, registry_id: str, account_id: str | None = None) -> dict[str, RetirementRow]:
+        """The registry's retirements (of one account, if given), by key."""
+        sql = "SELECT * FROM retirements WHERE registry_id = ?"
+        params: tuple[str, ...] = (registry_id,)
+        if account_id is not None:
+            sql += " AND account_id = ?"
+            params += (account_id,)
+        return {
+            row["key"]: RetirementRow(
+                registry_id=row["registry_id"],
+                key=row["key"],
+                account_id=row["account_id"],
+                block=SerialBlock.model_validate_json(row["block"]),
+                beneficiary=row["beneficiary"],
+                reason=row["reason"],
+            )
+            for row in self._db.execute(sql, params)
+        }
 
     def put_holder_action(self, action: HolderActionRow) -> None:
         self._db.execute(

@@ -23,6 +23,7 @@ class Operation(StrEnum):
     FINALISE = "finalise"
     CREDIT = "credit"
     REVERSE = "reverse"
+    RETIRE = "retire"
     SEED = "seed"
 
 
@@ -30,13 +31,26 @@ class WireModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class RetirementOut(WireModel):
+    """On whose behalf, and why, units were retired under `key` (`POST retirements`)."""
+
+    key: str
+    beneficiary: str
+    reason: str
+
+
 class HoldingOut(WireModel):
-    """One row of a registry's book: units, our status and the registry's own word for it."""
+    """One row of a registry's book: units, our status and the registry's own word for it.
+
+    `retirement` is set on units retired through `POST retirements`; a holder's own
+    retirement in an evidence-based registry shows in that registry's public API instead.
+    """
 
     account_id: str
     block: SerialBlock
     status: UnitStatus
     registry_status: str
+    retirement: RetirementOut | None = None
 
 
 class HoldingsResponse(WireModel):
@@ -56,22 +70,36 @@ class CreditRequest(WireModel):
     block: SerialBlock
 
 
+class RetirementRequest(WireModel):
+    """Retire `block` for good on `beneficiary`'s behalf (not the holder's own `RetireRequest`)."""
+
+    key: str = Field(min_length=1, max_length=200)
+    account_id: str = Field(min_length=1)
+    block: SerialBlock
+    beneficiary: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class EmptyRequest(WireModel):
     """Body of release, finalise and reverse: everything they need is in the path."""
 
 
 class KeyState(StrEnum):
-    """Where the units named by one lock or credit key stand."""
+    """Where the units named by one lock, credit or retire key stand."""
 
     LOCKED = "locked"
     RELEASED = "released"
     FINALISED = "finalised"
     CREDITED = "credited"
     REVERSED = "reversed"
+    RETIRED = "retired"  # final: nothing undoes a retirement
 
 
 class OperationResult(WireModel):
-    """What a mutating call did. `changed` is False for a release or reverse of an unknown key."""
+    """What a mutating call did. `changed` is False for a release or reverse of an unknown key.
+
+    `retirement` is set on the answer to a retire.
+    """
 
     registry_id: str
     key: str
@@ -80,6 +108,7 @@ class OperationResult(WireModel):
     changed: bool
     account_id: str | None = None
     block: SerialBlock | None = None
+    retirement: RetirementOut | None = None
 
 
 class ErrorBody(WireModel):

@@ -98,3 +98,17 @@ def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
             infos.append(info)
     assert len(infos) == 1, status.details
     return infos[0]
+
+
+def fields_named(error: grpc.aio.AioRpcError) -> list[str]:
+    """The full paths of the fields a refusal's BadRequest and PreconditionFailure details name."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "the error carries no google.rpc.Status"
+    named = []
+    for detail in status.details:
+        bad, failed = error_details_pb2.BadRequest(), error_details_pb2.PreconditionFailure()
+        if detail.Unpack(bad):  # Unpack is False for a detail of another type
+            named += [v.field for v in bad.field_violations]
+        elif detail.Unpack(failed):
+            named += [v.subject for v in failed.violations]
+    return named

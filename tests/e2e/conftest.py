@@ -37,6 +37,11 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Emb
         evidence_poll_s=0.5,
         evidence_min_interval_s=0.0,
         evidence_deadlines_s={"gold-standard": 4.0},
+        delivery_poll_s=0.2,
+        delivery_initial_backoff_s=0.1,
+        delivery_max_backoff_s=0.4,
+        delivery_retry_window_s=5.0,  # Temporal's timers fire about a second late: room for 4 attempts
+        delivery_timeout_s=2.0,
     )
     running = await EmbeddedGateway(settings).start()
     yield running

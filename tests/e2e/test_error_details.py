@@ -11,7 +11,13 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
-from protos.carbon.gateway.v1 import compliance_pb2_grpc, registry_pb2, transfer_pb2
+from protos.carbon.gateway.v1 import (
+    compliance_pb2_grpc,
+    finance_pb2,
+    finance_pb2_grpc,
+    registry_pb2,
+    transfer_pb2,
+)
 from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.serials import CcerSerial
@@ -130,7 +136,7 @@ async def test_one_bad_field_keeps_its_own_reason(registries):
     assert [v.field for v in found["BadRequest"].field_violations] == ["serial"]
 
 
-async def test_not_found_names_the_resource_and_is_no_precondition(transfers, compliance):
+async def test_not_found_names_the_resource_and_is_no_precondition(transfers, channel):
     refused = await refusal(transfers.GetTransfer, transfer_pb2.GetTransferRequest(transfer_id="never-there"))
     assert refused.code() == grpc.StatusCode.NOT_FOUND
     found = details(refused)
@@ -141,7 +147,10 @@ async def test_not_found_names_the_resource_and_is_no_precondition(transfers, co
         "never-there",
     )
 
-    pledge = await refusal(compliance.ReleasePledge, pb.ReleasePledgeRequest(pledge_id="no-such-loan"))
+    finance = finance_pb2_grpc.FinanceServiceStub(channel)
+    pledge = await refusal(
+        finance.ReleaseCollateral, finance_pb2.ReleaseCollateralRequest(pledge_id="no-such-loan")
+    )
     assert pledge.code() == grpc.StatusCode.NOT_FOUND
     info = details(pledge)["ResourceInfo"]
     assert (info.resource_type, info.resource_name) == ("pledge", "no-such-loan")

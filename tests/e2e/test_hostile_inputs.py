@@ -35,6 +35,7 @@ from gateway.request_bounds import MAX_REFUSAL
 from gateway.required_fields import missing
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import compliance_pb2 as pb
+from protos.carbon.gateway.v1 import finance_pb2 as fin
 from protos.carbon.gateway.v1 import oversight_pb2, registry_pb2, transfer_pb2
 from tests.e2e.client import transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
@@ -63,6 +64,14 @@ PROBED_TABLES = (
     "verified_emissions",
     "owner_keys",
     "signed_request_nonces",
+    "library_entries",
+    "library_links",
+    "green_loans",
+    "repos",
+    "public_benefit_accounts",
+    "retirements",
+    "subscriptions",
+    "finance_events",
 )
 MAX_DETAILS = MAX_REFUSAL + 64  # the refusal's code prefix
 # RPCs that could move or lock the probe account's units: their cases also compare its holdings.
@@ -72,6 +81,10 @@ MOVES_UNITS = {
     "TransferService/SubmitEvidence",
     "ComplianceService/EvaluateTransfer",
     "ComplianceService/RecordPledge",
+    "FinanceService/Pledge",
+    "FinanceService/EnforcePledge",
+    "FinanceService/OpenRepo",
+    "FinanceService/RetireForBeneficiary",
 }
 
 
@@ -208,6 +221,97 @@ BASES: dict[str, Build] = {
     ),
     "OversightService/ListAuditEvents": lambda w: oversight_pb2.ListAuditEventsRequest(),
 }
+
+
+def _ccer(account: str) -> transfer_pb2.AccountRef:
+    return transfer_pb2.AccountRef(registry_id="cn-ccer", account_id=account)
+
+
+def _sz(account: str) -> transfer_pb2.AccountRef:
+    return transfer_pb2.AccountRef(registry_id="cn-sz-ets", account_id=account)
+
+
+_CNY = fin.Money(currency_code="CNY", amount="1000.00")
+FINANCE_BASES: dict[str, Build] = {
+    "FinanceService/RecordLibraryEntry": lambda w: fin.RecordLibraryEntryRequest(
+        entry=fin.LibraryEntry(
+            entry_id=f"hostile-entry-{w.account}",
+            name="Hostile Wind",
+            owner_entity="owner-1",
+            sector=fin.SECTOR_ENERGY,
+            location="CN-GD",
+            expected_reductions_t=1000,
+            funding_need=_CNY,
+        )
+    ),
+    "FinanceService/SetLibraryEntryStatus": lambda w: fin.SetLibraryEntryStatusRequest(
+        entry_id="hostile-never", status=fin.LIBRARY_ENTRY_STATUS_ADMITTED, note="admitted"
+    ),
+    "FinanceService/LinkLibraryProject": lambda w: fin.LinkLibraryProjectRequest(
+        entry_id="hostile-never", project=fin.ProjectRef(programme="CCER", project_id="1")
+    ),
+    "FinanceService/GetLibraryEntry": lambda w: fin.GetLibraryEntryRequest(entry_id="hostile-never"),
+    "FinanceService/ListLibraryEntries": lambda w: fin.ListLibraryEntriesRequest(),
+    "FinanceService/RecordGreenLoan": lambda w: fin.RecordGreenLoanRequest(
+        loan=fin.GreenLoan(
+            loan_id=f"hostile-loan-{w.account}",
+            borrower_entity="borrower-1",
+            amount=_CNY,
+            projects=[fin.ProjectRef(programme="CCER", project_id="1")],
+            use_of_proceeds="a wind farm",
+            sign_date="2026-01-01",
+            maturity_date="2030-01-01",
+        )
+    ),
+    "FinanceService/GetGreenLoan": lambda w: fin.GetGreenLoanRequest(loan_id="hostile-never"),
+    "FinanceService/ListGreenLoans": lambda w: fin.ListGreenLoansRequest(),
+    "FinanceService/Pledge": lambda w: fin.PledgeRequest(
+        pledge_id=f"HP-{w.account}", holder=_ccer(w.account), serial=w.held
+    ),
+    "FinanceService/ConsentToTransfer": lambda w: fin.ConsentToTransferRequest(
+        pledge_id="hostile-never", transfer_id="hostile-never"
+    ),
+    "FinanceService/ReleaseCollateral": lambda w: fin.ReleaseCollateralRequest(pledge_id="hostile-never"),
+    "FinanceService/EnforcePledge": lambda w: fin.EnforcePledgeRequest(
+        pledge_id="hostile-never", lender_account=_sz(w.destination)
+    ),
+    "FinanceService/ListPledges": lambda w: fin.ListPledgesRequest(),
+    "FinanceService/OpenRepo": lambda w: fin.OpenRepoRequest(
+        repo_id=f"HR-{w.account}",
+        seller_account=_ccer(w.account),
+        buyer_account=_sz(w.destination),
+        buyer="bank",
+        serial=w.held,
+        repurchase_date="2099-01-01",
+    ),
+    "FinanceService/ConfirmRepurchase": lambda w: fin.ConfirmRepurchaseRequest(repo_id="hostile-never"),
+    "FinanceService/GetRepo": lambda w: fin.GetRepoRequest(repo_id="hostile-never"),
+    "FinanceService/GetEnterpriseAccount": lambda w: fin.GetEnterpriseAccountRequest(
+        entity_id="hostile-never"
+    ),
+    "FinanceService/OpenPublicBenefitAccount": lambda w: fin.OpenPublicBenefitAccountRequest(
+        account=fin.PublicBenefitAccount(
+            account_id=f"hostile-pba-{w.account}",
+            kind=fin.BENEFICIARY_KIND_PERSON,
+            display_name="Ann",
+            holding=_sz(w.destination),
+        )
+    ),
+    "FinanceService/RetireForBeneficiary": lambda w: fin.RetireForBeneficiaryRequest(
+        retirement_id=f"hostile-ret-{w.account}", account_id="hostile-never", serial=w.held, reason="a gift"
+    ),
+    "FinanceService/GetRetirementCertificate": lambda w: fin.GetRetirementCertificateRequest(
+        retirement_id="hostile-never", format=fin.CERTIFICATE_FORMAT_JSON
+    ),
+    "FinanceService/CreateSubscription": lambda w: fin.CreateSubscriptionRequest(
+        subscription=fin.Subscription(endpoint_url="https://bank.example/hooks", kinds=["pledge.created"])
+    ),
+    "FinanceService/ListSubscriptions": lambda w: fin.ListSubscriptionsRequest(),
+    "FinanceService/ListDeliveries": lambda w: fin.ListDeliveriesRequest(subscription_id="hostile-never"),
+    "FinanceService/ReplayDeliveries": lambda w: fin.ReplayDeliveriesRequest(subscription_id="hostile-never"),
+    "FinanceService/WatchFinanceEvents": lambda w: fin.WatchFinanceEventsRequest(kinds=["pledge.created"]),
+}
+BASES |= FINANCE_BASES
 CROSSWALK_HEADER = (
     "programme_a,project_a,programme_b,project_b,period_start,period_end,source_reference,loaded_by"
 )
@@ -217,6 +321,7 @@ SERVICES = {
     "RegistryService": registry_pb2,
     "ComplianceService": pb,
     "OversightService": oversight_pb2,
+    "FinanceService": fin,
 }
 
 
@@ -283,6 +388,9 @@ HOSTILE = {
     "oversize": "a" * 10_000,
 }
 FEW = ("sql", "bidi-override", "nul", "oversize")
+# What no bound admits: for a field read only after a lookup (a serial of an account's registry) or
+# never (a deprecated RPC refuses whatever it is sent).
+UNREADABLE = ("bidi-override", "nul", "oversize")
 # Free text takes any script and punctuation; it refuses what forges logs or reorders reading.
 TEXT_REFUSED = {
     "nul": "bank\x00",
@@ -340,7 +448,7 @@ STRING_FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("ComplianceService/RecordPledge", "pledge_id", FEW),
     ("ComplianceService/RecordPledge", "holder.registry_id", FEW),
     ("ComplianceService/RecordPledge", "holder.account_id", tuple(HOSTILE)),
-    ("ComplianceService/RecordPledge", "serial", FEW),
+    ("ComplianceService/RecordPledge", "serial", UNREADABLE),
     ("ComplianceService/ReleasePledge", "pledge_id", FEW),
     ("ComplianceService/AdvanceCorrespondingAdjustment", "transfer_id", FEW),
     ("ComplianceService/ListFirstTransfers", "page_token", FEW),
@@ -357,12 +465,66 @@ STRING_FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("OversightService/ListAuditEvents", "filter.method", FEW),
     ("OversightService/ListAuditEvents", "filter.outcome", FEW),
     ("OversightService/ListAuditEvents", "page_token", FEW),
+    ("FinanceService/RecordLibraryEntry", "entry.entry_id", tuple(HOSTILE)),
+    ("FinanceService/RecordLibraryEntry", "entry.location", FEW),
+    ("FinanceService/RecordLibraryEntry", "entry.funding_need.currency_code", FEW),
+    ("FinanceService/RecordLibraryEntry", "entry.funding_need.amount", FEW),
+    ("FinanceService/SetLibraryEntryStatus", "entry_id", FEW),
+    ("FinanceService/LinkLibraryProject", "entry_id", FEW),
+    ("FinanceService/LinkLibraryProject", "project.programme", FEW),
+    ("FinanceService/LinkLibraryProject", "project.project_id", FEW),
+    ("FinanceService/GetLibraryEntry", "entry_id", FEW),
+    ("FinanceService/ListLibraryEntries", "page_token", FEW),
+    ("FinanceService/RecordGreenLoan", "loan.loan_id", FEW),
+    ("FinanceService/RecordGreenLoan", "loan.amount.currency_code", FEW),
+    ("FinanceService/RecordGreenLoan", "loan.amount.amount", FEW),
+    ("FinanceService/RecordGreenLoan", "loan.projects[0].project_id", FEW),
+    ("FinanceService/RecordGreenLoan", "loan.sign_date", FEW),
+    ("FinanceService/RecordGreenLoan", "loan.maturity_date", FEW),
+    ("FinanceService/GetGreenLoan", "loan_id", FEW),
+    ("FinanceService/ListGreenLoans", "page_token", FEW),
+    ("FinanceService/Pledge", "pledge_id", tuple(HOSTILE)),
+    ("FinanceService/Pledge", "holder.registry_id", FEW),
+    ("FinanceService/Pledge", "holder.account_id", tuple(HOSTILE)),
+    ("FinanceService/Pledge", "serial", FEW),
+    ("FinanceService/Pledge", "loan_id", FEW),
+    ("FinanceService/ConsentToTransfer", "pledge_id", FEW),
+    ("FinanceService/ConsentToTransfer", "transfer_id", FEW),
+    ("FinanceService/ReleaseCollateral", "pledge_id", FEW),
+    ("FinanceService/EnforcePledge", "pledge_id", FEW),
+    ("FinanceService/EnforcePledge", "lender_account.account_id", FEW),
+    ("FinanceService/ListPledges", "page_token", FEW),
+    ("FinanceService/OpenRepo", "repo_id", FEW),
+    ("FinanceService/OpenRepo", "seller_account.account_id", FEW),
+    ("FinanceService/OpenRepo", "buyer_account.registry_id", FEW),
+    ("FinanceService/OpenRepo", "serial", FEW),
+    ("FinanceService/OpenRepo", "repurchase_date", FEW),
+    ("FinanceService/ConfirmRepurchase", "repo_id", FEW),
+    ("FinanceService/GetRepo", "repo_id", FEW),
+    ("FinanceService/GetEnterpriseAccount", "entity_id", FEW),
+    ("FinanceService/OpenPublicBenefitAccount", "account.account_id", FEW),
+    ("FinanceService/OpenPublicBenefitAccount", "account.holding.account_id", FEW),
+    ("FinanceService/RetireForBeneficiary", "retirement_id", FEW),
+    ("FinanceService/RetireForBeneficiary", "account_id", FEW),
+    ("FinanceService/RetireForBeneficiary", "serial", UNREADABLE),
+    ("FinanceService/GetRetirementCertificate", "retirement_id", FEW),
+    ("FinanceService/CreateSubscription", "subscription.endpoint_url", FEW),
+    ("FinanceService/ListDeliveries", "subscription_id", FEW),
+    ("FinanceService/ListDeliveries", "page_token", FEW),
+    ("FinanceService/ReplayDeliveries", "subscription_id", FEW),
 ]
 TEXT_FIELDS = [
     ("TransferService/ResolveTransfer", "reason"),
     ("ComplianceService/RecordAuthorisation", "mitigation_type"),
     ("ComplianceService/RecordPledge", "lender"),
     ("ComplianceService/RecordCoveredEntity", "name"),
+    ("FinanceService/RecordLibraryEntry", "entry.name"),
+    ("FinanceService/RecordLibraryEntry", "entry.owner_entity"),
+    ("FinanceService/RecordGreenLoan", "loan.borrower_entity"),
+    ("FinanceService/SetLibraryEntryStatus", "note"),
+    ("FinanceService/RecordGreenLoan", "loan.use_of_proceeds"),
+    ("FinanceService/OpenPublicBenefitAccount", "account.display_name"),
+    ("FinanceService/RetireForBeneficiary", "reason"),
 ]
 
 
@@ -405,8 +567,9 @@ SERIAL_FIELDS = [
     ("ComplianceService/EvaluateTransfer", "transfer.serial"),
     ("ComplianceService/RecordIssuance", "serial"),
     ("ComplianceService/RecordCreditedGeneration", "serial"),
-    ("ComplianceService/RecordPledge", "serial"),
     ("ComplianceService/GetLineage", "serial"),
+    ("FinanceService/Pledge", "serial"),
+    ("FinanceService/OpenRepo", "serial"),
 ]
 
 
@@ -519,6 +682,32 @@ def enum_cases() -> list[Case]:
             field="filter.states",
         ),
         Case("ResolveTransfer-resolution-99", resolve, _with(resolve, resolution=99), field="resolution"),
+        *(
+            Case(f"{_short(rpc)}-{path}-99", rpc, _changed(rpc, {path: 99}), field=path)
+            for rpc, path in (
+                ("FinanceService/RecordLibraryEntry", "entry.sector"),
+                ("FinanceService/SetLibraryEntryStatus", "status"),
+                ("FinanceService/ListLibraryEntries", "status"),
+                ("FinanceService/OpenPublicBenefitAccount", "account.kind"),
+                ("FinanceService/GetRetirementCertificate", "format"),
+                ("FinanceService/ListDeliveries", "state"),
+            )
+        ),
+        *(
+            Case(f"{_short(rpc)}-{path}-negative", rpc, _changed(rpc, {path: -1}), field=path)
+            for rpc, path in (
+                ("FinanceService/Pledge", "quantity"),
+                ("FinanceService/OpenRepo", "repurchase_quantity"),
+                ("FinanceService/RecordLibraryEntry", "entry.expected_reductions_t"),
+                ("FinanceService/WatchFinanceEvents", "after_offset"),
+            )
+        ),
+        Case(
+            "WatchFinanceEvents-unknown-kind",
+            "FinanceService/WatchFinanceEvents",
+            _with("FinanceService/WatchFinanceEvents", kinds=["pledge.stolen"]),
+            field="kinds[0]",
+        ),
         Case(
             "RecordAuthorisation-authorised_use-99",
             "ComplianceService/RecordAuthorisation",
@@ -761,37 +950,42 @@ def missing_cases() -> list[Case]:
 
 def domain_cases() -> list[Case]:
     """Well-formed requests the world refuses: the right code, and injection strings stay inert."""
-    pledge, resolve = "ComplianceService/RecordPledge", "TransferService/ResolveTransfer"
+    pledge, resolve = "FinanceService/Pledge", "TransferService/ResolveTransfer"
     audit = "OversightService/ListAuditEvents"
     sql = HOSTILE["sql"]
     return [
         Case(
-            "RecordPledge-block-not-held",
+            "Pledge-block-not-held",
             pledge,
             _with(pledge, serial=lambda w: w.serial(5_001, 5_100)),
             PRECONDITION,
             "serial",
         ),
         Case(
-            "RecordPledge-part-beyond-the-block",
+            "Pledge-part-beyond-the-block",
             pledge,
             _with(pledge, serial=lambda w: w.serial(50, 150)),
             PRECONDITION,
             "serial",
         ),
         Case(
-            "RecordPledge-holder-holds-nothing",
+            "Pledge-holder-holds-nothing",
             pledge,
             _with(pledge, holder__account_id="hostile-nobody"),
             PRECONDITION,
             "holder.account_id",
         ),
         Case(
-            "RecordPledge-sql-lender-is-inert",
+            "Pledge-unknown-loan",
             pledge,
-            _with(pledge, lender=sql, serial=lambda w: w.serial(5_001, 5_100)),
+            _with(pledge, loan_id="hostile-never"),
+            NOT_FOUND,
+        ),
+        Case(
+            "RecordPledge-moved-to-the-bank-s-own-door",
+            "ComplianceService/RecordPledge",
+            _with("ComplianceService/RecordPledge", lender=sql),
             PRECONDITION,
-            "serial",
         ),
         Case(
             "ResolveTransfer-sql-reason-is-inert",
@@ -808,10 +1002,25 @@ def domain_cases() -> list[Case]:
             "transfer_id",
         ),
         Case(
-            "ReleasePledge-well-formed-unknown",
+            "ReleasePledge-moved-to-the-bank-s-own-door",
             "ComplianceService/ReleasePledge",
             BASES["ComplianceService/ReleasePledge"],
+            PRECONDITION,
+        ),
+        Case(
+            "ReleaseCollateral-well-formed-unknown",
+            "FinanceService/ReleaseCollateral",
+            BASES["FinanceService/ReleaseCollateral"],
             NOT_FOUND,  # names the pledge in ResourceInfo, not a field
+        ),
+        Case(
+            "CreateSubscription-plain-http-to-another-host",
+            "FinanceService/CreateSubscription",
+            _with(
+                "FinanceService/CreateSubscription", subscription__endpoint_url="http://bank.example/hooks"
+            ),
+            INVALID,
+            "subscription.endpoint_url",
         ),
         Case("ListAuditEvents-sql-org-is-inert", audit, _with(audit, filter__org=sql), OK),
         Case(

@@ -28,7 +28,14 @@ from compliance_rules.facts import (
     Pledge,
 )
 from compliance_rules.proposal import Purpose
-from domain.errors import AlreadyExists, IllegalTransition, NotFound
+from domain.errors import (
+    AlreadyExists,
+    DoubleCountingConflict,
+    IllegalTransition,
+    NotFound,
+    PreconditionFailed,
+)
+from domain.finance import Collateral, PledgeState
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, TransferState
 from ledger import Ledger
@@ -135,21 +142,66 @@ def test_pledges_overlapping_are_the_unreleased_ones_sharing_serials(ledger: Led
         Pledge(pledge_id="P2", lender="bank-b", block=block(100, 200, GS_SPACE), holder=VERRA_A),
         Pledge(pledge_id="P3", lender="bank-b", block=block(300, 400), holder=HK_B),
     ]
+
+    def collateral(pledge: Pledge, at: int = 1) -> Collateral:
+        return Collateral(
+            **pledge.model_dump(exclude={"consented_transfer_id"}), serial="-", pledged_at=later(at)
+        )
+
     for pledge in pledges:
-        assert ledger.record_pledge(pledge, later(1))
+        assert ledger.finance.pledge(collateral(pledge))[1]
     facts = ledger.facts()
 
     assert facts.pledges_overlapping(block(150, 350)) == [pledges[0], pledges[2]]
     assert facts.pledges_overlapping(block(201, 299)) == []
 
-    assert ledger.release_pledge("P1", later(2))
-    assert not ledger.release_pledge("P1", later(3))
-    assert not ledger.record_pledge(pledges[0], later(4))  # a late retry does not lock them again
+    assert ledger.finance.release("P1", "bank-a", later(2))[1]
+    assert not ledger.finance.release("P1", None, later(3))[1]
+    assert not ledger.finance.pledge(collateral(pledges[0], 4))[1]  # a late retry does not lock them again
     assert facts.pledges_overlapping(block(150, 350)) == [pledges[2]]
     with pytest.raises(NotFound):
-        ledger.release_pledge("P9", later(2))
+        ledger.finance.release("P9", None, later(2))
+    with pytest.raises(NotFound):  # another bank's pledge is none of its business
+        ledger.finance.release("P3", "bank-a", later(2))
     with pytest.raises(AlreadyExists):
-        ledger.record_pledge(pledges[2].model_copy(update={"lender": "bank-c"}), later(5))
+        ledger.finance.pledge(collateral(pledges[2].model_copy(update={"lender": "bank-c"})))
+    assert [e.event_id for e in ledger.finance.events("bank-a", 0)] == [
+        "pledge:P1:created",
+        "pledge:P1:released",
+    ]
+
+
+def test_a_consented_transfer_alone_passes_the_pledge_and_ends_it_when_it_settles(ledger: Ledger) -> None:
+    pledged = Collateral(
+        pledge_id="P1",
+        lender="bank-a",
+        block=block(100, 200),
+        holder=VERRA_A,
+        serial="-",
+        pledged_at=later(0),
+    )
+    ledger.finance.pledge(pledged)
+    ledger.finance.consent("P1", "bank-a", "T-consented", later(1))
+    for transfer_id in ("T-other", "T-consented"):
+        ledger.record_received(transfer(transfer_id, block(100, 200)))
+    with pytest.raises(DoubleCountingConflict):
+        ledger.reserve("T-other", block(100, 200), VERRA_A)
+    with pytest.raises(PreconditionFailed):  # one consent at a time, while its transfer may still move them
+        ledger.finance.consent("P1", "bank-a", "T-other", later(1))
+
+    ledger.reserve("T-consented", block(100, 200), VERRA_A)
+    for state in (TransferState.CHECKED, TransferState.SOURCE_LOCKED, TransferState.DESTINATION_CREDITED):
+        ledger.advance("T-consented", state, later(2))
+    ledger.settle("T-consented", HK_B, later(3))
+
+    ended = ledger.finance.collateral("P1")
+    assert (ended.state, ended.ended_at) == (PledgeState.TRANSFERRED, later(3))
+    assert ledger.facts().pledges_overlapping(block(100, 200)) == []
+    assert [e.kind.value for e in ledger.finance.events("bank-a", 0)] == [
+        "pledge.created",
+        "pledge.consented",
+        "pledge.transferred",
+    ]
 
 
 # The crosswalk

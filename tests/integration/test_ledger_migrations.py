@@ -58,6 +58,18 @@ TABLES = {
     "audit_head",
     "owner_keys",
     "signed_request_nonces",
+    "library_entries",
+    "library_links",
+    "green_loans",
+    "green_loan_targets",
+    "repos",
+    "public_benefit_accounts",
+    "retirements",
+    "finance_events",
+    "finance_event_counter",
+    "entity_ratings",
+    "subscriptions",
+    "deliveries",
     "alembic_version",
 }
 

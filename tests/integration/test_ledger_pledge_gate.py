@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance_rules.facts import Pledge
 from domain.errors import DoubleCountingConflict, PreconditionFailed
+from domain.finance import Collateral
 from domain.serials import SerialBlock
 from domain.transfers import AccountRef, TransferState
 from ledger import Ledger
@@ -46,8 +46,14 @@ def ledger(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
 
 def pledge(
     pledge_id: str, pledged: SerialBlock, lender: str = "bank-a", holder: AccountRef = VERRA_A
-) -> Pledge:
-    return Pledge(pledge_id=pledge_id, lender=lender, block=pledged, holder=holder)
+) -> Collateral:
+    return Collateral(
+        pledge_id=pledge_id, lender=lender, block=pledged, holder=holder, serial="-", pledged_at=later(0)
+    )
+
+
+def record_pledge(ledger: Ledger, collateral: Collateral) -> bool:
+    return ledger.finance.pledge(collateral)[1]
 
 
 def received(ledger: Ledger, transfer_id: str, moved: SerialBlock) -> None:
@@ -55,7 +61,7 @@ def received(ledger: Ledger, transfer_id: str, moved: SerialBlock) -> None:
 
 
 def test_pledged_serials_are_not_reserved_and_the_refusal_names_the_pledge(ledger: Ledger) -> None:
-    assert ledger.record_pledge(pledge("P1", block(100, 200), lender="bank-a"), later(0))
+    assert record_pledge(ledger, pledge("P1", block(100, 200), lender="bank-a"))
     received(ledger, "T1", block(150, 250))
 
     with pytest.raises(DoubleCountingConflict) as refused:
@@ -71,7 +77,7 @@ def test_pledged_serials_are_not_reserved_and_the_refusal_names_the_pledge(ledge
     received(ledger, "T3", block(150, 160, "GS:1"))
     ledger.reserve("T3", block(150, 160, "GS:1"), VERRA_A)  # the same numbers in another serial space
 
-    assert ledger.release_pledge("P1", later(1))
+    assert ledger.finance.release("P1", None, later(1))[1]
     ledger.reserve("T1", block(150, 200), VERRA_A)  # released: the units may move again
     assert [r.transfer_id for r in ledger.facts().reservations_overlapping(block(1, 1000))] == ["T1", "T2"]
 
@@ -81,16 +87,16 @@ def test_reserved_serials_are_not_pledged_and_the_refusal_names_the_transfer(led
     ledger.reserve("T1", block(100, 200), VERRA_A)
 
     with pytest.raises(PreconditionFailed) as refused:
-        ledger.record_pledge(pledge("P1", block(190, 210)), later(0))
+        record_pledge(ledger, pledge("P1", block(190, 210)))
 
     assert "transfer T1" in refused.value.message and "VCS 190-200" in refused.value.message
     assert "pledge P1" in refused.value.message
     assert ledger.facts().pledges_overlapping(block(1, 1000)) == []
-    assert ledger.record_pledge(pledge("P2", block(201, 300)), later(0))
+    assert record_pledge(ledger, pledge("P2", block(201, 300)))
 
     ledger.release("T1")
-    assert ledger.record_pledge(pledge("P1", block(190, 210)), later(1))
-    assert not ledger.record_pledge(pledge("P1", block(190, 210)), later(2)), "a retry stores nothing new"
+    assert record_pledge(ledger, pledge("P1", block(190, 210)))
+    assert not record_pledge(ledger, pledge("P1", block(190, 210))), "a retry stores nothing new"
 
 
 def test_serials_a_settled_transfer_moved_can_be_pledged_by_their_new_holder(ledger: Ledger) -> None:
@@ -102,7 +108,7 @@ def test_serials_a_settled_transfer_moved_can_be_pledged_by_their_new_holder(led
         ledger.advance("T1", state, later(minute))
     ledger.settle("T1", HK_B, later(5))
 
-    assert ledger.record_pledge(pledge("P1", block(100, 200), holder=HK_B), later(6))
+    assert record_pledge(ledger, pledge("P1", block(100, 200), holder=HK_B))
 
 
 # Concurrency: reservations and pledges of overlapping blocks at once, on separate connections.
@@ -139,7 +145,7 @@ def test_of_a_reservation_and_a_pledge_racing_for_serials_at_most_one_holds_them
             if key.startswith("T"):
                 one.reserve(key, blocks[key], VERRA_A)
             else:
-                one.record_pledge(pledge(key, blocks[key]), later(0))
+                record_pledge(one, pledge(key, blocks[key]))
         except Exception as exc:
             return exc
         return None

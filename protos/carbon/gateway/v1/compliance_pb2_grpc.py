@@ -198,15 +198,15 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordPledge(self, request, context):
-        """Units pledged to a lender stay locked until the lender releases them (read by DC-STATUS). Only the
-        account holding the units can pledge them: FAILED_PRECONDITION otherwise.
+        """Deprecated: pledges are the lender's own act, FinanceService.Pledge. Always FAILED_PRECONDITION,
+        storing nothing; kept so v1 clients get that answer rather than UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReleasePledge(self, request, context):
-        """The lender releases pledged units; NOT_FOUND for an unknown pledge.
+        """Deprecated: FinanceService.ReleaseCollateral releases a pledge. Always FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
