@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/carbon-gateway up --demo
 
 test: $(STAMP) $(NODE_STAMP) lint types contract-check
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -164,8 +164,8 @@ class LibraryRpcs(FinanceRpcs):
         self, request: pb.GetEnterpriseAccountRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetEnterpriseAccountResponse:
         entity_id = require_account_id(request.entity_id, "entity_id")
-        # Offsets settled and pledges made since the last compliance change count from now on.
-        await asyncio.to_thread(self._ledger.ratings.refresh, entity_id)
+        # A read never writes (the audit log records every change): the rating shown is the one
+        # computed when the entity's compliance data last changed.
         facts = await asyncio.to_thread(self._ledger.ratings.account_facts, entity_id)
         # A CSV import may name registries the gateway does not link: nothing can be read there.
         linked = {p.registry_id: p for p in catalogue.all_profiles()}

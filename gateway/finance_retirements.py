@@ -19,7 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from adapters import catalogue
-from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed
+from domain.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed, quoted
 from domain.finance import (
     BeneficiaryKind,
     PublicBenefitAccount,
@@ -111,9 +111,13 @@ class RetirementRpcs(FinanceRpcs):
     async def GetRetirementCertificate(
         self, request: finance_pb2.GetRetirementCertificateRequest, context: grpc.aio.ServicerContext
     ) -> finance_pb2.GetRetirementCertificateResponse:
-        # Anyone holding the id may see it: a certificate is made to be shared.
+        # Anyone holding the id may see a certificate: it is made to be shared. A retirement not
+        # retired (yet) is its requester's business: its reasons name accounts.
         book = self._ledger.retirements
         retirement = await asyncio.to_thread(book.retirement, request.retirement_id)
+        visible = current_caller().visible_org
+        if retirement.state is not RetirementState.RETIRED and visible not in (None, retirement.requested_by):
+            raise NotFound(f"no retirement {quoted(request.retirement_id)}", field="retirement_id")
         answer = finance_pb2.GetRetirementCertificateResponse(
             state=_STATES[retirement.state],
             reasons=[transfer_pb2.Reason(code=r.code, message=r.message) for r in retirement.reasons],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -53,18 +54,37 @@ async def held(registries, registry_id: str, account: str) -> list[str]:
 async def test_a_pledged_block_moves_only_by_the_one_transfer_its_lender_consented_to(
     finance, transfers, sandbox: SandboxAdmin, account
 ):
-    serial = ccer(780_000 + next(_n), 500)
+    project = 780_000 + next(_n)
+    serial = ccer(project, 500)
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-sz")
+    loan = pb.GreenLoan(
+        loan_id=f"L-{account}",
+        borrower_entity=f"owner-{account}",
+        amount=pb.Money(currency_code="CNY", amount="2500000.00"),
+        projects=[pb.ProjectRef(programme="CCER", project_id=str(project))],
+        use_of_proceeds="a methane capture project",
+        sign_date="2026-01-15",
+        maturity_date="2031-01-15",
+    )
+    await finance.RecordGreenLoan(pb.RecordGreenLoanRequest(loan=loan))
+    (recorded,) = await _events(finance, 0, ["loan.recorded"], {loan.loan_id})
     pledged = await finance.Pledge(
-        pb.PledgeRequest(pledge_id=f"P-{account}", holder=holder(account), serial=serial)
+        pb.PledgeRequest(
+            pledge_id=f"P-{account}", holder=holder(account), serial=serial, loan_id=loan.loan_id
+        )
     )
     assert pledged.created and pledged.pledge.state == pb.PLEDGE_STATE_ACTIVE
     assert pledged.pledge.quantity == 500 and pledged.pledge.lender == "plaintext"
-    again = await finance.Pledge(
-        pb.PledgeRequest(pledge_id=f"P-{account}", holder=holder(account), serial=serial)
+    asked = pb.PledgeRequest(
+        pledge_id=f"P-{account}", holder=holder(account), serial=serial, loan_id=loan.loan_id
     )
+    again = await finance.Pledge(asked)
     assert not again.created, "a retried pledge stores nothing new"
+    asked.ClearField("loan_id")
+    with pytest.raises(grpc.aio.AioRpcError) as changed:
+        await finance.Pledge(asked)
+    assert changed.value.code() == grpc.StatusCode.ALREADY_EXISTS, "the same id with other terms"
 
     to_sz = ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz")
     await transfers.SubmitTransfer(transfer_request(f"unconsented-{account}", *to_sz, serial))
@@ -89,6 +109,33 @@ async def test_a_pledged_block_moves_only_by_the_one_transfer_its_lender_consent
     ended = (await finance.ListPledges(pb.ListPledgesRequest(page_size=500))).pledges
     mine = next(p for p in ended if p.pledge_id == f"P-{account}")
     assert mine.state == pb.PLEDGE_STATE_TRANSFERRED and mine.HasField("end_time")
+    assert mine.loan_id == loan.loan_id
+
+    # The lender heard of each step, and of the settlement on the project its loan finances.
+    subjects = {f"P-{account}", f"consented-{account}", f"unconsented-{account}", f"still-refused-{account}"}
+    heard = await _events(finance, recorded.offset, [], subjects, wanted=4)
+    assert [(e.kind, e.subject) for e in heard] == [
+        ("pledge.created", f"P-{account}"),
+        ("pledge.consented", f"P-{account}"),
+        ("pledge.transferred", f"P-{account}"),
+        ("transfer.settled", f"consented-{account}"),
+    ]
+    assert json.loads(heard[-1].data_json)["project"] == {"programme": "CCER", "project_id": str(project)}
+
+
+async def _events(finance, after: int, kinds: list[str], subjects: set[str], wanted: int = 1) -> list:
+    """The stream's events about `subjects` after `after`, once `wanted` of them have come."""
+    found = []
+    stream = finance.WatchFinanceEvents(
+        pb.WatchFinanceEventsRequest(after_offset=after, kinds=kinds), timeout=20
+    )
+    async for update in stream:
+        if update.event.subject in subjects:
+            found.append(update.event)
+        if len(found) == wanted:
+            stream.cancel()
+            break
+    return found
 
 
 async def test_release_frees_the_block_and_enforcement_moves_it_to_the_lender(
