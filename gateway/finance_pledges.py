@@ -19,7 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from adapters import catalogue
 from domain import paging
-from domain.errors import InvalidInput, PermissionDenied, PreconditionFailed, UnknownRegistry, quoted
+from domain.errors import InvalidInput, PermissionDenied, PreconditionFailed
 from domain.finance import (
     Collateral,
     PledgeState,
@@ -107,12 +107,7 @@ def repo_to_proto(repo: Repo) -> pb.Repo:
 
 def _named_block(account: AccountRef, serial: str, quantity: int, prefix: str) -> SerialBlock:
     """The first `quantity` units (0: all) of the block `serial` names in the account's registry."""
-    try:
-        catalogue.profile(account.registry_id)
-    except UnknownRegistry as unknown:
-        raise UnknownRegistry(
-            f"unknown registry {quoted(account.registry_id)}", field=f"{prefix}.registry_id"
-        ) from unknown
+    wire.known_registry(account.registry_id, f"{prefix}.registry_id")
     named = catalogue.parse_serial(account.registry_id, serial)
     if quantity > named.quantity:
         raise InvalidInput(

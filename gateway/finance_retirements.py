@@ -34,7 +34,6 @@ from gateway.finance_base import FinanceRpcs
 from gateway.roles import current_caller
 from gateway.servicers import mapped, mapped_on
 from protos.carbon.gateway.v1 import finance_pb2, transfer_pb2
-from workflows.inputs import StepPolicy
 from workflows.retirement import RetirementInput, RetirementWorkflow, retirement_workflow_id
 
 ON_RETIREMENT = ("retirement", "retirement_id")
@@ -165,13 +164,7 @@ class RetirementRpcs(FinanceRpcs):
         params = RetirementInput(
             retirement_id=retirement.retirement_id,
             buying=retirement.seller is not None,
-            policy=StepPolicy(
-                attempts=s.step_attempts,
-                initial_interval_s=s.step_initial_interval_s,
-                max_interval_s=s.step_max_interval_s,
-                timeout_s=s.step_timeout_s,
-                compensation_deadline_s=s.compensation_deadline_s,
-            ),
+            policy=self._desk.step_policy(),
             poll_max_s=s.evidence_poll_s,
             looks_per_run=s.evidence_looks_per_run,
         )

@@ -381,15 +381,20 @@ class TransferDesk:
         )
         await handle.result()
 
-    def _input(self, transfer: Transfer) -> TransferInput:
+    def step_policy(self) -> StepPolicy:
+        """How every saga step is retried, from the settings (transfers and retirements alike)."""
         s = self._settings
-        policy = StepPolicy(
+        return StepPolicy(
             attempts=s.step_attempts,
             initial_interval_s=s.step_initial_interval_s,
             max_interval_s=s.step_max_interval_s,
             timeout_s=s.step_timeout_s,
             compensation_deadline_s=s.compensation_deadline_s,
         )
+
+    def _input(self, transfer: Transfer) -> TransferInput:
+        s = self._settings
+        policy = self.step_policy()
         source = catalogue.profile(transfer.request.source.registry_id)
         evidence = None
         if source.info.evidence_based:

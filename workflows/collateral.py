@@ -92,7 +92,7 @@ def leg_request(repo: Repo, repurchase: bool) -> TransferRequest:
         transfer_id=repo.repurchase_transfer_id,
         source=repo.buyer_account,
         destination=repo.seller_account,
-        serial=catalogue.grammar_for_programme(sold.programme).format(sold),
+        serial=catalogue.format_serial(sold),
         quantity=repo.repurchase_quantity,
     )
 

@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from adapters import catalogue
@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import TransferActivities, rejection
     from workflows.finance_parts import Desk, FinanceParts
     from workflows.inputs import REJECTED_ERROR, StepInput, StepPolicy, transfer_workflow_id
+    from workflows.transfer import reasons_of
 
 _T = TransferState
 _SETTLED = frozenset({_T.SETTLED, _T.ANCHORED})
@@ -94,19 +95,6 @@ class RetirementOutcome(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
 
 
-def _reasons_of(err: ActivityError) -> list[Reason]:
-    """The business reasons an activity failure carries, or one reason describing it.
-
-    The same reading as workflows.transfer's saga (kept private there).
-    """
-    cause = err.cause
-    if isinstance(cause, ApplicationError):
-        if cause.type == REJECTED_ERROR and cause.details:
-            return [Reason.model_validate(r) for r in cause.details[0]]
-        return [Reason(code=cause.type or "STEP-FAILED", message=cause.message)]
-    return [Reason(code="STEP-FAILED", message=str(cause or err))]
-
-
 def _cancelled() -> Reason:
     return Reason(
         code="CANCELLED",
@@ -143,7 +131,7 @@ class RetirementWorkflow:
             await self._run(TransferActivities.reserve, StepInput(transfer=transfer, offset_claim=claim))
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
-            return await self._fail(rid, [_cancelled()] if cancelled else _reasons_of(err))
+            return await self._fail(rid, [_cancelled()] if cancelled else reasons_of(err))
         except asyncio.CancelledError:
             return await self._fail(rid, [_cancelled()])
         try:
@@ -151,7 +139,7 @@ class RetirementWorkflow:
             # and from this call on a cancel changes nothing.
             await self._shielded(RetirementActivities.retire_in_registry, rid)
         except ActivityError as err:
-            return await self._fail(rid, _reasons_of(err))
+            return await self._fail(rid, reasons_of(err))
         await self._shielded(TransferActivities.settle, step)
         await self._move(rid, RetirementState.RETIRED)
         return RetirementOutcome(retirement_id=rid, state=RetirementState.RETIRED)
@@ -177,7 +165,7 @@ class RetirementWorkflow:
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
                 raise
-            return _reasons_of(err)
+            return reasons_of(err)
         pause = params.policy.initial_interval_s
         for _ in range(params.looks_per_run):
             look: PurchaseLook = await self._run(RetirementActivities.purchase_look, rid, until_done=True)

@@ -62,7 +62,7 @@ _STATE_AFTER = {
 }
 
 
-def _reasons_of(err: BaseException) -> list[Reason]:
+def reasons_of(err: BaseException) -> list[Reason]:
     """The business reasons an activity failure carries, or one reason describing the failure."""
     cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError):
@@ -178,7 +178,7 @@ class TransferWorkflow:
             return await self._move_by_evidence(step, params, undo, until)
         except ActivityError as err:
             if not _cancelled_activity(err):
-                return await self._unwind(step, undo, _reasons_of(err), self._source_locked)
+                return await self._unwind(step, undo, reasons_of(err), self._source_locked)
         except asyncio.CancelledError:
             pass
         return await self._cancel(step, params, undo)
@@ -228,7 +228,7 @@ class TransferWorkflow:
                     await self._shielded(activity, step)
                     break
                 except ActivityError as err:
-                    decision = await self._intervene(step, [*_reasons_of(err), refused])
+                    decision = await self._intervene(step, [*reasons_of(err), refused])
                     if decision.resolution is not Resolution.RETRY:
                         return await self._record(step, decision, refused)
                     before = _S.SOURCE_LOCKED if activity is TransferActivities.credit_destination else None
@@ -269,7 +269,7 @@ class TransferWorkflow:
                 await self._shielded(TransferActivities.reserve, step)
                 break
             except ActivityError as err:
-                decision = await self._intervene(step, [*_reasons_of(err), _late(step)])
+                decision = await self._intervene(step, [*reasons_of(err), _late(step)])
         if decision.resolution is Resolution.RECORD_SETTLED:
             return await self._record(step, decision, _late(step))
         await self._resume(step, _S.SOURCE_LOCKED, decision)
@@ -360,7 +360,7 @@ class TransferWorkflow:
                 break
             except ActivityError as err:
                 refused = Reason(code="COMPENSATION-REFUSED", message="an undo step could not complete")
-                decision = await self._intervene(step, [*reasons, *_reasons_of(err)])
+                decision = await self._intervene(step, [*reasons, *reasons_of(err)])
                 if decision.resolution is not Resolution.RETRY:
                     return await self._record(step, decision, refused)
                 await self._resume(step, _S.NEEDS_INTERVENTION, decision)
