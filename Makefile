@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# Debian's chromium, for the browser test of the reconciliation report's HTML (Playwright drives it).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint types contract-check unit protos contract docs bench clean
 
@@ -18,9 +20,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
 run: $(STAMP)
 	$(BIN)/carbon-gateway up --demo
 
+# The browser test's chromium, as one more prerequisite of `test`.
+test: $(CHROMIUM)
 test: $(STAMP) $(NODE_STAMP) lint types contract-check
 	$(BIN)/pytest -q -n 2 --dist loadfile
 

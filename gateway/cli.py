@@ -31,6 +31,7 @@ from rich.text import Text
 from gateway.audit_log_command import audit_log
 from gateway.finance_command import finance
 from gateway.keys_command import keys
+from gateway.reconcile_command import reconcile
 from gateway.rules_command import rules
 from gateway.settings import Settings, SettingsError
 from gateway.sign_command import owner_key, sign
@@ -594,3 +595,4 @@ main.add_command(sign)
 main.add_command(audit_log)
 main.add_command(keys)
 main.add_command(finance)
+main.add_command(reconcile)

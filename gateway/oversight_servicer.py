@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 
 import grpc
 from google.protobuf import timestamp_pb2
+from temporalio.client import Client
 
 from domain import paging
 from domain.audit import AuditEvent
 from domain.errors import InvalidInput, quoted
+from gateway.reconciliation_rpcs import ReconciliationRpcs
 from gateway.servicers import ON_TRANSFER, mapped, mapped_on
+from gateway.settings import Settings
 from gateway.settlement_proofs import consistency, latest_tree_head, settlement_receipt
 from ledger import Ledger
 from protos.carbon.gateway.v1 import oversight_pb2, oversight_pb2_grpc
@@ -84,9 +87,11 @@ def audit_event_to_proto(event: AuditEvent) -> oversight_pb2.AuditEvent:
     return msg
 
 
-class OversightServicer(oversight_pb2_grpc.OversightServiceServicer):
-    def __init__(self, ledger: Ledger) -> None:
+class OversightServicer(ReconciliationRpcs, oversight_pb2_grpc.OversightServiceServicer):
+    def __init__(self, ledger: Ledger, temporal: Client, settings: Settings) -> None:
         self._ledger = ledger
+        self._temporal = temporal
+        self._settings = settings
 
     @mapped_on(ON_TRANSFER)
     async def GetSettlementProof(

@@ -365,6 +365,24 @@ BY_FIELD: dict[str, Bound] = {
     f"{_V1}.ListDeliveriesRequest.subscription_id": REFERENCE,
     f"{_V1}.ReplayDeliveriesRequest.subscription_id": REFERENCE,
     f"{_V1}.GetConsistencyProofRequest.to_size": TREE_SIZE,
+    # OversightService: reconciliation (a finding id is its run's id, a dash and five digits)
+    **{
+        f"{_V1}.{request}.reconciliation_id": RECORD_ID
+        for request in (
+            "RunReconciliationRequest",
+            "GetReconciliationRequest",
+            "GetReconciliationReportRequest",
+            "ResolveFindingRequest",
+        )
+    },
+    f"{_V1}.ResolveFindingRequest.finding_id": Bound(
+        rule=f"{RECORD_ID_RULE}; at most 140 characters",
+        max_length=140,
+        grammar=_pattern(
+            r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}-\d{5}", "a finding id is <reconciliation id>-<5 digits>"
+        ),
+    ),
+    f"{_V1}.ResolveFindingRequest.note": text(2000, "a note"),
     f"{_V1}.AuditEventFilter.method": METHOD,
     f"{_V1}.AuditEventFilter.org": ORG,
     f"{_V1}.AuditEventFilter.outcome": text(32, "a gRPC status code name"),

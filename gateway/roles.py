@@ -106,6 +106,12 @@ ACCESS: dict[str, Access] = {
     "/carbon.gateway.v1.OversightService/GetLatestTreeHead": Access(EVERYONE, False),
     "/carbon.gateway.v1.OversightService/ListAuditEvents": Access(_roles(REG), False),
     "/carbon.gateway.v1.OversightService/GetAuditHead": Access(_roles(REG), False),
+    # Regulators reconcile the registries with the ledger and resolve what they find.
+    "/carbon.gateway.v1.OversightService/RunReconciliation": Access(_roles(REG), True),
+    "/carbon.gateway.v1.OversightService/GetReconciliation": Access(_roles(REG), False),
+    "/carbon.gateway.v1.OversightService/GetReconciliationReport": Access(_roles(REG), False),
+    "/carbon.gateway.v1.OversightService/ListReconciliations": Access(_roles(REG), False),
+    "/carbon.gateway.v1.OversightService/ResolveFinding": Access(_roles(REG), True),
     # FinanceService: banks' financing hooks; the library and enterprise accounts for all who lend.
     "/carbon.gateway.v1.FinanceService/RecordLibraryEntry": Access(_roles(PO, REG, ADM), True),
     "/carbon.gateway.v1.FinanceService/SetLibraryEntryStatus": Access(_roles(REG, ADM), True),

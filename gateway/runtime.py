@@ -32,6 +32,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from web3 import Web3
@@ -45,6 +46,7 @@ from adapters.sandbox.server import RunningSandbox, start_sandbox
 from compliance_rules.rulebook import Rulebook, load_rulebook
 from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_holdings
 from gateway.orphan_sweep import sweep_forever
+from gateway.reconciliation_checks import GatewayChecks
 from gateway.server import start_grpc_server
 from gateway.settings import Settings
 from gateway.transfer_desk import TransferDesk
@@ -58,6 +60,9 @@ from workflows.anchor import ANCHOR_SCHEDULE_ID, ANCHOR_WORKFLOW_ID, AnchorWorkf
 from workflows.anchor_activities import AnchorActivities, AnchorTarget, ChainLink, LedgerAnchorJournal
 from workflows.finance_parts import FinanceParts
 from workflows.finance_workflows import finance_activities
+from workflows.reconciliation import RECONCILIATION_SCHEDULE_ID, ReconciliationWorkflow
+from workflows.reconciliation_activities import SCHEDULED_BY, ReconcileInput, ReconciliationParts
+from workflows.reconciliation_activities import activities as reconciliation_activities
 from workflows.search_attributes import ALL_KEYS
 from workflows.worker import gateway_worker, ledger_fingerprint, refuse_foreign_workers
 
@@ -157,9 +162,14 @@ class EmbeddedGateway:
         anchoring = AnchorActivities(self.ledger, self.chain)
         self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
         finance = finance_activities(FinanceParts(self.ledger, self.adapters, desk, tls))
-        self._worker = gateway_worker(self.client, s.task_queue, transfers, anchoring, fingerprint, finance)
+        checks = GatewayChecks(self.ledger, s, self.rulebook, self.chain.w3, self.chain.contract_address)
+        reconciling = reconciliation_activities(ReconciliationParts(self.ledger, self.adapters, checks))
+        self._worker = gateway_worker(
+            self.client, s.task_queue, transfers, anchoring, fingerprint, finance, reconciling
+        )
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
+        await self._schedule_reconciliation()
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}",
             desk,
@@ -237,14 +247,54 @@ class EmbeddedGateway:
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=s.anchor_interval_s))]),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
         )
+        await self._ensure_schedule(ANCHOR_SCHEDULE_ID, schedule)
+
+    def reconcile_input(
+        self, reconciliation_id: str = "", requested_by: str = SCHEDULED_BY
+    ) -> ReconcileInput:
+        return ReconcileInput(
+            reconciliation_id=reconciliation_id,
+            requested_by=requested_by,
+            run_timeout_s=self.settings.reconciliation_timeout_s,
+        )
+
+    async def _schedule_reconciliation(self) -> None:
+        """The regulators' routine run: create the schedule, bring it in line, or drop it (interval 0)."""
+        assert self.client is not None
+        s = self.settings
+        handle = self.client.get_schedule_handle(RECONCILIATION_SCHEDULE_ID)
+        if s.reconciliation_interval_s == 0:
+            with contextlib.suppress(RPCError):  # none to drop
+                await handle.delete()
+            return
+        await self._ensure_schedule(
+            RECONCILIATION_SCHEDULE_ID,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    ReconciliationWorkflow.run,
+                    self.reconcile_input(),
+                    id=RECONCILIATION_SCHEDULE_ID,
+                    task_queue=s.task_queue,
+                    execution_timeout=timedelta(seconds=2 * s.reconciliation_timeout_s),
+                ),
+                spec=ScheduleSpec(
+                    intervals=[ScheduleIntervalSpec(every=timedelta(seconds=s.reconciliation_interval_s))]
+                ),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+
+    async def _ensure_schedule(self, schedule_id: str, schedule: Schedule) -> None:
+        """Create the schedule, or bring an existing one in line with the settings."""
+        assert self.client is not None
         try:
-            await self.client.create_schedule(ANCHOR_SCHEDULE_ID, schedule)
+            await self.client.create_schedule(schedule_id, schedule)
         except ScheduleAlreadyRunningError:
 
             def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
                 return ScheduleUpdate(schedule=schedule)
 
-            await self.client.get_schedule_handle(ANCHOR_SCHEDULE_ID).update(replace)
+            await self.client.get_schedule_handle(schedule_id).update(replace)
 
     async def _start_temporal(self) -> Client:
         s = self.settings

@@ -68,7 +68,9 @@ async def start_grpc_server(
     )
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(RegistryServicer(adapters, ledger), server)
     transfer_pb2_grpc.add_TransferServiceServicer_to_server(TransferServicer(desk, watch_poll_s), server)
-    oversight_pb2_grpc.add_OversightServiceServicer_to_server(OversightServicer(ledger), server)
+    oversight_pb2_grpc.add_OversightServiceServicer_to_server(
+        OversightServicer(ledger, desk.temporal, desk.settings), server
+    )
     compliance_pb2_grpc.add_ComplianceServiceServicer_to_server(ComplianceServicer(desk, ledger), server)
     owner_pb2_grpc.add_OwnerServiceServicer_to_server(OwnerServicer(desk, ledger), server)
     finance_pb2_grpc.add_FinanceServiceServicer_to_server(

@@ -182,6 +182,13 @@ class Settings(BaseSettings):
     delivery_retry_window_s: float = Field(default=3 * 24 * 3600.0, gt=0)
     delivery_timeout_s: float = Field(default=10.0, gt=0)
 
+    # Reconciliation (docs/reconciliation.md): how often the schedule runs one (0: on demand only);
+    # how long one run may take (its review holds end then, should the run never end); and how long
+    # past its deadline (its evidence wait, if any) a transfer not final is reported stuck.
+    reconciliation_interval_s: float = Field(default=24 * 3600.0, ge=0)
+    reconciliation_timeout_s: float = Field(default=1800.0, gt=0)
+    reconciliation_stuck_after_s: float = Field(default=3600.0, ge=0)
+
     @classmethod
     def settings_customise_sources(
         cls,

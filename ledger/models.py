@@ -818,3 +818,60 @@ class DeliveryRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_deliveries_state", "subscription_id", "state", "seq"),)
+
+
+class ReconciliationRow(Base):
+    """One reconciliation run: who asked, the snapshot, where it stands, and its report without findings."""
+
+    __tablename__ = "reconciliations"
+
+    reconciliation_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    requested_by: Mapped[str] = mapped_column(ID)
+    state: Mapped[str] = mapped_column(STATE)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    snapshot_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)  # ReconciliationReport without its findings
+
+    __table_args__ = (Index("ix_reconciliations_started", "started_at", "reconciliation_id"),)
+
+
+class ReconciliationFindingRow(Base):
+    """One finding of a run; `fingerprint` is the same for the same discrepancy in every run."""
+
+    __tablename__ = "reconciliation_findings"
+
+    reconciliation_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("reconciliations.reconciliation_id"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    code: Mapped[str] = mapped_column(STATE)
+    finding: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(ID)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReviewHoldRow(Base):
+    """Serials a running reconciliation reviews: transfers touching them wait until it lets go.
+
+    `serial_space` '*' holds every serial (while the snapshot is taken). A hold
+    ends with its run, or at `expires_at` should the run never end.
+    """
+
+    __tablename__ = "review_holds"
+
+    hold_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    reconciliation_id: Mapped[str] = mapped_column(ID, ForeignKey("reconciliations.reconciliation_id"))
+    serial_space: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_review_holds_range", "serial_space", "start", "end"),
+        Index("ix_review_holds_run", "reconciliation_id"),
+    )

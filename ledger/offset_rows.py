@@ -130,3 +130,14 @@ def _lock_entity_year(session: Session, entity_id: str, year: int) -> None:
     session.execute(
         text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)}
     )
+
+
+def entity_years(session: Session) -> list[tuple[str, int]]:
+    """Every (entity, year) with offset uses that still count, for a reconciliation's cap check."""
+    query = (
+        select(OffsetUseRow.entity_id, OffsetUseRow.year)
+        .where(OffsetUseRow.state != RELEASED)
+        .distinct()
+        .order_by(OffsetUseRow.entity_id, OffsetUseRow.year)
+    )
+    return [(entity, year) for entity, year in session.execute(query)]

@@ -59,6 +59,7 @@ from ledger.finance_book import FinanceBook
 from ledger.library_book import LibraryBook
 from ledger.models import ReservationRow, TransferRow
 from ledger.rating_book import RatingBook
+from ledger.reconciliation_book import ReconciliationBook
 from ledger.retirement_book import RetirementBook
 from ledger.settlement_log import AnchorAttempt, AnchorEntry, LogEntry
 from ledger.transfer_rows import TransferEvent
@@ -87,6 +88,7 @@ class Ledger:
         self.ratings = RatingBook(self._reading, self._write)
         self.library = LibraryBook(self._reading, self._write)
         self.retirements = RetirementBook(self._reading, self._write)
+        self.reconciliations = ReconciliationBook(self._reading, self._write)
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Ledger:

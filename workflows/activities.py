@@ -8,6 +8,7 @@ A business refusal raises a non-retryable ApplicationError carrying every reason
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 
@@ -28,6 +29,8 @@ from ledger import Ledger
 from ledger_anchor.leaf import SettlementRecord, encode_settlement
 from workflows.inputs import REJECTED_ERROR, StepInput
 from workflows.proposals import proposal_for
+
+_log = logging.getLogger(__name__)
 
 
 def rejection(reasons: list[Reason]) -> ApplicationError:
@@ -111,6 +114,15 @@ class TransferActivities:
             )
         except DoubleCountingConflict as conflict:
             raise rejection([Reason(code=conflict.code, message=conflict.message)]) from conflict
+
+    @activity.defn
+    async def review_clear(self, step: StepInput) -> bool:
+        """False while a reconciliation reviews serials of the transfer's block (the saga waits and asks again)."""
+        t = step.transfer
+        run = await asyncio.to_thread(self._ledger.reconciliations.held_by, t.block, datetime.now(UTC))
+        if run is not None:
+            _log.info("transfer %s waits for reconciliation %s to review its serials", t.transfer_id, run)
+        return run is None
 
     @activity.defn
     async def release_reservation(self, step: StepInput) -> None:

@@ -49,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import TRANSFER_STATE, state_update
 
 Step = Callable[[TransferActivities, StepInput], Awaitable[Any]]
+REVIEW_HOLD_PATCH = "reconciliation-review-hold"
+REVIEW_POLL = timedelta(seconds=1)
 _S = TransferState
 # The ledger state each step leaves the transfer in (resume_at: the one it names), for the Web UI.
 _STATE_AFTER = {
@@ -169,6 +171,7 @@ class TransferWorkflow:
                     return await self._watch_late(step, params, params.resume.until)
                 return await self._move_by_evidence(step, params, undo, params.resume.until)
             claim = await self._run(TransferActivities.check, step)
+            await self._wait_for_review(step)
             undo.append(TransferActivities.release_reservation)
             await self._run(TransferActivities.reserve, StepInput(transfer=step.transfer, offset_claim=claim))
             if params.evidence is None:
@@ -182,6 +185,16 @@ class TransferWorkflow:
         except asyncio.CancelledError:
             pass
         return await self._cancel(step, params, undo)
+
+    async def _wait_for_review(self, step: StepInput) -> None:
+        """A reconciliation reviewing these serials holds them: wait (the ITL's delayed state), then go on.
+
+        Patched in, so sagas recorded before reconciliation replay as they ran.
+        """
+        if not workflow.patched(REVIEW_HOLD_PATCH):
+            return
+        while not await self._run(TransferActivities.review_clear, step):
+            await workflow.sleep(REVIEW_POLL)
 
     def _configure(self, params: TransferInput) -> None:
         p = params.policy

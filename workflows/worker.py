@@ -26,6 +26,7 @@ from workflows.activities import TransferActivities
 from workflows.anchor import AnchorWorkflow
 from workflows.anchor_activities import AnchorActivities
 from workflows.finance_workflows import FINANCE_WORKFLOWS
+from workflows.reconciliation import ReconciliationWorkflow
 from workflows.transfer import TransferWorkflow
 
 _LEDGER_MARK = "/ledger-"
@@ -70,6 +71,7 @@ def transfer_activities(transfers: TransferActivities) -> list[Callable[..., Any
     """Every step a TransferWorkflow runs."""
     return [
         transfers.check,
+        transfers.review_clear,
         transfers.reserve,
         transfers.release_reservation,
         transfers.lock_source,
@@ -93,18 +95,20 @@ def gateway_worker(
     anchoring: AnchorActivities,
     fingerprint: str,
     finance: list[Callable[..., Any]],
+    reconciliation: list[Callable[..., object]],
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         identity=worker_identity(fingerprint),
-        workflows=[TransferWorkflow, AnchorWorkflow, *FINANCE_WORKFLOWS],
+        workflows=[TransferWorkflow, AnchorWorkflow, *FINANCE_WORKFLOWS, ReconciliationWorkflow],
         activities=[
             *transfer_activities(transfers),
             anchoring.next_head,
             anchoring.send,
             anchoring.confirm,
             *finance,
+            *reconciliation,
         ],
         # The anchoring activities are synchronous (web3, SQLAlchemy): they run on these threads.
         activity_executor=ThreadPoolExecutor(max_workers=4),

@@ -220,6 +220,19 @@ BASES: dict[str, Build] = {
         from_size=1, to_size=1
     ),
     "OversightService/ListAuditEvents": lambda w: oversight_pb2.ListAuditEventsRequest(),
+    "OversightService/RunReconciliation": lambda w: oversight_pb2.RunReconciliationRequest(
+        reconciliation_id="hostile-never"
+    ),
+    "OversightService/GetReconciliation": lambda w: oversight_pb2.GetReconciliationRequest(
+        reconciliation_id="hostile-never"
+    ),
+    "OversightService/GetReconciliationReport": lambda w: oversight_pb2.GetReconciliationReportRequest(
+        reconciliation_id="hostile-never", format=oversight_pb2.REPORT_FORMAT_JSON
+    ),
+    "OversightService/ListReconciliations": lambda w: oversight_pb2.ListReconciliationsRequest(),
+    "OversightService/ResolveFinding": lambda w: oversight_pb2.ResolveFindingRequest(
+        reconciliation_id="hostile-never", finding_id="hostile-never-00001", note="checked"
+    ),
 }
 
 
@@ -465,6 +478,11 @@ STRING_FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("OversightService/ListAuditEvents", "filter.method", FEW),
     ("OversightService/ListAuditEvents", "filter.outcome", FEW),
     ("OversightService/ListAuditEvents", "page_token", FEW),
+    ("OversightService/RunReconciliation", "reconciliation_id", tuple(HOSTILE)),
+    ("OversightService/GetReconciliation", "reconciliation_id", FEW),
+    ("OversightService/GetReconciliationReport", "reconciliation_id", FEW),
+    ("OversightService/ResolveFinding", "reconciliation_id", FEW),
+    ("OversightService/ResolveFinding", "finding_id", FEW),
     ("FinanceService/RecordLibraryEntry", "entry.entry_id", tuple(HOSTILE)),
     ("FinanceService/RecordLibraryEntry", "entry.location", FEW),
     ("FinanceService/RecordLibraryEntry", "entry.funding_need.currency_code", FEW),
@@ -525,6 +543,7 @@ TEXT_FIELDS = [
     ("FinanceService/RecordGreenLoan", "loan.use_of_proceeds"),
     ("FinanceService/OpenPublicBenefitAccount", "account.display_name"),
     ("FinanceService/RetireForBeneficiary", "reason"),
+    ("OversightService/ResolveFinding", "note"),
 ]
 
 
@@ -598,6 +617,7 @@ LISTINGS = {
     "ComplianceService/GetLineage": "lineage",
     "ComplianceService/ListRulePacks": "rule-packs",
     "OversightService/ListAuditEvents": "audit_events",
+    "OversightService/ListReconciliations": "reconciliations",
 }
 
 

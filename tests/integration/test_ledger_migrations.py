@@ -70,6 +70,9 @@ TABLES = {
     "entity_ratings",
     "subscriptions",
     "deliveries",
+    "reconciliations",
+    "reconciliation_findings",
+    "review_holds",
     "alembic_version",
 }
 

@@ -62,6 +62,31 @@ class OversightServiceStub:
                 request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetAuditHeadRequest.SerializeToString,
                 response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.AuditHead.FromString,
                 _registered_method=True)
+        self.RunReconciliation = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/RunReconciliation',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.RunReconciliationRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.Reconciliation.FromString,
+                _registered_method=True)
+        self.GetReconciliation = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/GetReconciliation',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetReconciliationRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.Reconciliation.FromString,
+                _registered_method=True)
+        self.GetReconciliationReport = channel.unary_stream(
+                '/carbon.gateway.v1.OversightService/GetReconciliationReport',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetReconciliationReportRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ReconciliationReportChunk.FromString,
+                _registered_method=True)
+        self.ListReconciliations = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/ListReconciliations',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListReconciliationsRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListReconciliationsResponse.FromString,
+                _registered_method=True)
+        self.ResolveFinding = channel.unary_unary(
+                '/carbon.gateway.v1.OversightService/ResolveFinding',
+                request_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ResolveFindingRequest.SerializeToString,
+                response_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ResolveFindingResponse.FromString,
+                _registered_method=True)
 
 
 class OversightServiceServicer:
@@ -117,6 +142,53 @@ class OversightServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunReconciliation(self, request, context):
+        """Start a reconciliation (docs/reconciliation.md): every registry's holdings against the ledger,
+        the settlement log and the ledger's own checks. The same `reconciliation_id` again is the same
+        run. Transfers touching serials under review wait until the run lets go of them.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME the run itself, as GetReconciliation returns it.
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE both methods answer with the run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReconciliation(self, request, context):
+        """A run: its state, its progress while running, its summary once finished. NOT_FOUND for an unknown id.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME AIP-131: a Get method returns the resource itself.
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE both methods answer with the run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReconciliationReport(self, request, context):
+        """A finished run's report in one format (JSON, CSV, HTML or PDF), in chunks of at most 1 MiB.
+        FAILED_PRECONDITION while the run has not finished.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME chunks of one document, not a list.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReconciliations(self, request, context):
+        """Runs, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveFinding(self, request, context):
+        """Mark a finding of a finished run resolved, with the regulator's note. The resolution is kept
+        and shown beside the same discrepancy in later reports. The same note again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OversightServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -144,6 +216,31 @@ def add_OversightServiceServicer_to_server(servicer, server):
                     servicer.GetAuditHead,
                     request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetAuditHeadRequest.FromString,
                     response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.AuditHead.SerializeToString,
+            ),
+            'RunReconciliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunReconciliation,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.RunReconciliationRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.Reconciliation.SerializeToString,
+            ),
+            'GetReconciliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReconciliation,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetReconciliationRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.Reconciliation.SerializeToString,
+            ),
+            'GetReconciliationReport': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetReconciliationReport,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetReconciliationReportRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ReconciliationReportChunk.SerializeToString,
+            ),
+            'ListReconciliations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReconciliations,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListReconciliationsRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListReconciliationsResponse.SerializeToString,
+            ),
+            'ResolveFinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveFinding,
+                    request_deserializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ResolveFindingRequest.FromString,
+                    response_serializer=carbon_dot_gateway_dot_v1_dot_oversight__pb2.ResolveFindingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -284,6 +381,141 @@ class OversightService:
             '/carbon.gateway.v1.OversightService/GetAuditHead',
             carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetAuditHeadRequest.SerializeToString,
             carbon_dot_gateway_dot_v1_dot_oversight__pb2.AuditHead.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunReconciliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/RunReconciliation',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.RunReconciliationRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.Reconciliation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReconciliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/GetReconciliation',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetReconciliationRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.Reconciliation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReconciliationReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/GetReconciliationReport',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.GetReconciliationReportRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ReconciliationReportChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReconciliations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/ListReconciliations',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListReconciliationsRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ListReconciliationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveFinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carbon.gateway.v1.OversightService/ResolveFinding',
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ResolveFindingRequest.SerializeToString,
+            carbon_dot_gateway_dot_v1_dot_oversight__pb2.ResolveFindingResponse.FromString,
             options,
             channel_credentials,
             insecure,
