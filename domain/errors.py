@@ -170,6 +170,16 @@ class RegistryUnavailable(GatewayError):
     code = "REGISTRY-UNAVAILABLE"
 
 
+class UnderReview(GatewayError):
+    """A reconciliation reviews the serials a transfer would reserve; retryable once it lets go."""
+
+    code = "UNDER-REVIEW"
+
+    def __init__(self, message: str, *, reconciliation_id: str) -> None:
+        super().__init__(message)
+        self.reconciliation_id = reconciliation_id
+
+
 class RegistryRefused(GatewayError):
     """A registry answered and refused the operation; not retryable."""
 

@@ -32,6 +32,7 @@ _CODES: list[tuple[type[errors.GatewayError], int]] = [
     (errors.RegistryRefused, code_pb2.FAILED_PRECONDITION),
     (errors.IllegalTransition, code_pb2.FAILED_PRECONDITION),
     (errors.RegistryUnavailable, code_pb2.UNAVAILABLE),
+    (errors.UnderReview, code_pb2.UNAVAILABLE),
     (errors.Unauthenticated, code_pb2.UNAUTHENTICATED),
     (errors.PermissionDenied, code_pb2.PERMISSION_DENIED),
 ]

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from domain.errors import AlreadyExists, NotFound, PreconditionFailed, quoted
+from domain.errors import AlreadyExists, NotFound, PreconditionFailed, UnderReview, quoted
 from domain.reconciliation import (
     LIVE,
     RETIRED,
@@ -224,23 +224,6 @@ class ReconciliationBook(Book):
 
     # What the comparison reads
 
-    def held_by(self, block: SerialBlock, now: datetime) -> str | None:
-        """The run whose review holds serials of `block` now, if any: a transfer of them waits."""
-        query = (
-            select(ReviewHoldRow.reconciliation_id)
-            .where(
-                ReviewHoldRow.expires_at > now,
-                or_(
-                    ReviewHoldRow.serial_space == EVERYTHING,
-                    (ReviewHoldRow.serial_space == block.serial_space)
-                    & (ReviewHoldRow.start <= block.end)
-                    & (ReviewHoldRow.end >= block.start),
-                ),
-            )
-            .limit(1)
-        )
-        return self._read(lambda s: s.scalar(query))
-
     def tracked(self) -> Iterator[Span]:
         """Where the ledger puts every tracked serial, as spans, read in chunks of the index's order."""
         columns = (
@@ -376,6 +359,33 @@ class ReconciliationBook(Book):
             return [(*key, units) for key, units in sorted(volumes.items())]
 
         return self._read(read)
+
+
+def refuse_under_review(session: Session, block: SerialBlock, now: datetime) -> None:
+    """UnderReview when a running reconciliation holds serials of `block`: its transfer waits.
+
+    Called in the reserving transaction, so a reservation either lands before a
+    run's hold (and the run leaves it out as in flight) or waits for it to lift.
+    """
+    query = (
+        select(ReviewHoldRow.reconciliation_id)
+        .where(
+            ReviewHoldRow.expires_at > now,
+            or_(
+                ReviewHoldRow.serial_space == EVERYTHING,
+                (ReviewHoldRow.serial_space == block.serial_space)
+                & (ReviewHoldRow.start <= block.end)
+                & (ReviewHoldRow.end >= block.start),
+            ),
+        )
+        .limit(1)
+    )
+    run = session.scalar(query)
+    if run is not None:
+        raise UnderReview(
+            f"reconciliation {run} is reviewing serials {block.serial_space} {block.start}-{block.end}",
+            reconciliation_id=run,
+        )
 
 
 def _hold(run_id: str, space: str, start: int, end: int, until: datetime) -> ReviewHoldRow:

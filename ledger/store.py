@@ -46,6 +46,7 @@ from ledger import (
     offset_rows,
     owner_key_rows,
     pledge_rows,
+    reconciliation_book,
     serial_index,
     serial_spans,
     settlement_log,
@@ -217,6 +218,7 @@ class Ledger:
             # Pledges and reservations of one serial space are decided one at a time (see
             # `serial_index.serialise_holds`), so a pledge committing meanwhile cannot slip by.
             serial_index.serialise_holds(session, block.serial_space)
+            reconciliation_book.refuse_under_review(session, block, datetime.now(UTC))
             pledge_rows.refuse_pledged(session, block, transfer_id)
             serial_index.claim(session, transfer_id, block, source)
             # Checked after our reservation is in: on PostgreSQL, a settlement of these

@@ -21,7 +21,7 @@ from compliance_rules import evaluate
 from compliance_rules.claims import first_transfer_for
 from compliance_rules.offset_claims import OffsetClaim
 from compliance_rules.rulebook import Rulebook
-from domain.errors import DoubleCountingConflict, RegistryRefused, RegistryUnavailable
+from domain.errors import DoubleCountingConflict, RegistryRefused, RegistryUnavailable, UnderReview
 from domain.holdings import Holding
 from domain.transfers import Reason, Transfer, TransferState
 from domain.units import UnitStatus
@@ -105,8 +105,11 @@ class TransferActivities:
         return decision.offset_claim
 
     @activity.defn
-    async def reserve(self, step: StepInput) -> None:
-        """Claim the serials in the ledger's index: exactly one of two overlapping claims wins."""
+    async def reserve(self, step: StepInput) -> bool:
+        """Claim the serials in the ledger's index: exactly one of two overlapping claims wins.
+
+        False, reserving nothing, while a reconciliation reviews the serials (`wait_for_review`).
+        """
         t = step.transfer
         try:
             await asyncio.to_thread(
@@ -114,15 +117,12 @@ class TransferActivities:
             )
         except DoubleCountingConflict as conflict:
             raise rejection([Reason(code=conflict.code, message=conflict.message)]) from conflict
-
-    @activity.defn
-    async def review_clear(self, step: StepInput) -> bool:
-        """False while a reconciliation reviews serials of the transfer's block (the saga waits and asks again)."""
-        t = step.transfer
-        run = await asyncio.to_thread(self._ledger.reconciliations.held_by, t.block, datetime.now(UTC))
-        if run is not None:
-            _log.info("transfer %s waits for reconciliation %s to review its serials", t.transfer_id, run)
-        return run is None
+        except UnderReview as held:
+            if not step.wait_for_review:
+                raise
+            _log.info("transfer %s waits: %s", t.transfer_id, held.message)
+            return False
+        return True
 
     @activity.defn
     async def release_reservation(self, step: StepInput) -> None:

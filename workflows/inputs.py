@@ -67,6 +67,9 @@ class StepInput(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
     state: TransferState | None = None
     offset_claim: OffsetClaim | None = None  # for `reserve`: the headroom `check` found the transfer needs
+    # For `reserve`: answer False while a reconciliation reviews the serials, so the saga waits and asks
+    # again (sagas from before reconciliation leave it False and are answered with a retryable error).
+    wait_for_review: bool = False
 
 
 class Resolution(StrEnum):

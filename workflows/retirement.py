@@ -1,6 +1,7 @@
 """RetirementWorkflow: units retired on a public-benefit account's beneficiary's behalf.
 
-buy (optional) → record → check → reserve → retire in the registry → settle → RETIRED.
+buy (optional) → record → check → (a reconciliation's review) → reserve → retire in the registry
+→ settle → RETIRED.
 
 With a seller named, the units are first bought into the account's backing
 (holding) account by an ordinary transfer, `retire-<id>-buy`, submitted through
@@ -51,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import TransferActivities, rejection
     from workflows.finance_parts import Desk, FinanceParts
     from workflows.inputs import REJECTED_ERROR, StepInput, StepPolicy, transfer_workflow_id
-    from workflows.transfer import reasons_of
+    from workflows.transfer import reasons_of, reserve_after_review
 
 _T = TransferState
 _SETTLED = frozenset({_T.SETTLED, _T.ANCHORED})
@@ -128,7 +129,7 @@ class RetirementWorkflow:
             transfer = await self._run(RetirementActivities.record_transfer, rid)
             step = StepInput(transfer=transfer)
             claim = await self._run(TransferActivities.check, step)
-            await self._run(TransferActivities.reserve, StepInput(transfer=transfer, offset_claim=claim))
+            await reserve_after_review(self._run, StepInput(transfer=transfer, offset_claim=claim))
         except ActivityError as err:
             cancelled = isinstance(err.cause, CancelledError)
             return await self._fail(rid, [_cancelled()] if cancelled else reasons_of(err))

@@ -171,9 +171,8 @@ class TransferWorkflow:
                     return await self._watch_late(step, params, params.resume.until)
                 return await self._move_by_evidence(step, params, undo, params.resume.until)
             claim = await self._run(TransferActivities.check, step)
-            await self._wait_for_review(step)
             undo.append(TransferActivities.release_reservation)
-            await self._run(TransferActivities.reserve, StepInput(transfer=step.transfer, offset_claim=claim))
+            await reserve_after_review(self._run, StepInput(transfer=step.transfer, offset_claim=claim))
             if params.evidence is None:
                 await self._lock_and_credit(step, undo)
                 return await self._forward(step, [TransferActivities.finalise_source], _forward_refused(step))
@@ -185,16 +184,6 @@ class TransferWorkflow:
         except asyncio.CancelledError:
             pass
         return await self._cancel(step, params, undo)
-
-    async def _wait_for_review(self, step: StepInput) -> None:
-        """A reconciliation reviewing these serials holds them: wait (the ITL's delayed state), then go on.
-
-        Patched in, so sagas recorded before reconciliation replay as they ran.
-        """
-        if not workflow.patched(REVIEW_HOLD_PATCH):
-            return
-        while not await self._run(TransferActivities.review_clear, step):
-            await workflow.sleep(REVIEW_POLL)
 
     def _configure(self, params: TransferInput) -> None:
         p = params.policy
@@ -438,6 +427,17 @@ class TransferWorkflow:
             state = _S.SOURCE_LOCKED
         if state is not None:
             workflow.upsert_search_attributes(state_update(state))
+
+
+async def reserve_after_review(run: Callable[[Step, StepInput], Awaitable[Any]], step: StepInput) -> None:
+    """Reserve the serials; while a reconciliation reviews them, wait (the ITL's delayed state) and try
+    again. Patched in, so sagas recorded before reconciliation replay as they ran."""
+    if not workflow.patched(REVIEW_HOLD_PATCH):
+        await run(TransferActivities.reserve, step)
+        return
+    waiting = step.model_copy(update={"wait_for_review": True})
+    while not await run(TransferActivities.reserve, waiting):
+        await workflow.sleep(REVIEW_POLL)
 
 
 def _is_refusal(err: ActivityError) -> bool:

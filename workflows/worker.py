@@ -71,7 +71,6 @@ def transfer_activities(transfers: TransferActivities) -> list[Callable[..., Any
     """Every step a TransferWorkflow runs."""
     return [
         transfers.check,
-        transfers.review_clear,
         transfers.reserve,
         transfers.release_reservation,
         transfers.lock_source,
