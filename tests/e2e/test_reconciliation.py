@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,11 +22,14 @@ from sqlalchemy import text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from compliance_rules.rulebook import PACKS_FOLDER, load_rulebook
+from gateway.reconciliation_checks import GatewayChecks
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import compliance_pb2, compliance_pb2_grpc, oversight_pb2_grpc, transfer_pb2
 from protos.carbon.gateway.v1 import oversight_pb2 as pb
 from protos.carbon.gateway.v1 import transfer_pb2_grpc as tgrpc
 from tests.e2e.client import SETTLED, fields_named, final_state, gateway_settings, transfer_request
+from tests.e2e.covered_entities import make_covered
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.e2e.test_cli import run as run_cli
 from workflows.reconciliation import ReconciliationWorkflow
@@ -266,6 +270,13 @@ async def test_each_injected_discrepancy_shows_with_its_code(
         transfers, "itmo-1", ("vu-national", "itmo"), ("cn-ccer", "itmo-cn"), itmo, purpose=S.PURPOSE_NDC
     )
 
+    # Someone tries to move the released Verra units again: the double-counting checks refuse.
+    await sandbox.open_account("hk-core-climate", "again-hk")
+    await transfers.SubmitTransfer(
+        transfer_request("verra-again", ("verra", "released"), ("hk-core-climate", "again-hk"), serial)
+    )
+    assert (await final_state(transfers, "verra-again")).state == S.TRANSFER_STATE_REJECTED
+
     done = await run(oversight, "dirty-run")
     assert done.state == pb.RECONCILIATION_STATE_MANUAL_INTERVENTION_REQUIRED
     found = await report_json(oversight, "dirty-run")
@@ -289,6 +300,8 @@ async def test_each_injected_discrepancy_shows_with_its_code(
     assert (
         unadjusted["transfer_ids"] == ["itmo-1"] and unadjusted["finding_class"] == "discrepant_transaction"
     )
+    [alert] = codes_at(found, "REC-DC-ALERT")
+    assert alert["transfer_ids"] == ["verra-again"] and alert["cause"] == "DC-USE"
     assert not codes_at(found, "REC-EXTRA"), "each discrepancy is named once, by its most specific code"
 
     csv_rows = (await report(oversight, "dirty-run", pb.REPORT_FORMAT_CSV)).decode().splitlines()
@@ -330,6 +343,7 @@ async def test_each_injected_discrepancy_shows_with_its_code(
     await run(oversight, "next-run")
     later = await report_json(oversight, "next-run")
     assert not codes_at(later, "REC-STUCK")
+    assert not codes_at(later, "REC-DC-ALERT"), "a refusal is reported by the first run after it"
     assert [f["finding_id"] for f in later["resolved_earlier"]] == [stuck["finding_id"]]
     [back] = codes_at(later, "REC-LIVE-TWICE")
     assert back["earlier_resolution"]["note"] == "Verra asked to re-immobilise"
@@ -389,3 +403,31 @@ async def test_the_reconcile_command_shows_progress_writes_the_reports_and_resol
         gateway, "reconcile", "--id", "cli-run", "--resolve", "cli-run-99999", "--note", "x"
     )
     assert refused.code == 2 and "NOT_FOUND" in refused.err
+
+
+async def test_offsets_above_a_cap_tightened_after_their_use_are_found(
+    gateway, transfers, sandbox: SandboxAdmin, tmp_path
+):
+    serial = "CCER-CN-990007-2024-3-1-50"
+    await sandbox.seed("cn-ccer", "capped", serial)
+    await sandbox.open_account("cn-sz-ets", "capped-sz")
+    entity = make_covered(gateway, "cn-sz-ets", "capped-sz", tonnes=1000)  # CCER cap: 5 %, 50 units
+    await move(
+        transfers,
+        "capped-1",
+        ("cn-ccer", "capped"),
+        ("cn-sz-ets", "capped-sz"),
+        serial,
+        purpose=S.PURPOSE_OFFSET,
+    )
+    checks = GatewayChecks(gateway.ledger, gateway.settings, gateway.rulebook)
+    assert [f for f in checks.offsets_above_caps() if f.account_id == entity] == []
+    # The regulator lowers the CCER share to 2 %: the use already made is now 30 units too many.
+    packs = tmp_path / "packs"
+    shutil.copytree(PACKS_FOLDER, packs, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    pack = packs / "cn-sz-ets.toml"
+    pack.write_text(pack.read_text().replace("share = 0.05", "share = 0.02"))
+    stricter = GatewayChecks(gateway.ledger, gateway.settings, load_rulebook(packs))
+    [above] = [f for f in stricter.offsets_above_caps() if f.account_id == entity]
+    assert (above.code.value, above.cause, above.quantity) == ("REC-OFFSET-CAP", "RULE-SZ-OFFSET-CCER", 30)
+    assert above.transfer_ids == ["capped-1"]
