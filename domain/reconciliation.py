@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -91,7 +92,29 @@ def registry_span(
     if read is None:
         return None
     holder = RETIRED_ACCOUNT_ID if read == RETIRED else account
-    return Span(space, start, end, registry, holder, read, unit_class, vintage)
+    return shared_span(space, start, end, registry, holder, read, unit_class, vintage)
+
+
+def shared_span(
+    space: str,
+    start: int,
+    end: int,
+    registry: str,
+    account: str,
+    status: str,
+    unit_class: str,
+    vintage: str,
+    transfer_id: str = "",
+) -> Span:
+    """A span whose texts are shared with every other span naming the same space, holder or class.
+
+    A million spans name a few dozen spaces and a few hundred accounts: one string
+    each, not one per span, keeps a run's memory to the tuples themselves.
+    """
+    i = sys.intern
+    return Span(
+        i(space), start, end, i(registry), i(account), i(status), i(unit_class), i(vintage), transfer_id
+    )
 
 
 class TotalsKey(NamedTuple):
@@ -329,7 +352,8 @@ def _cut(spans: dict[str, list[Span]], cuts: dict[str, _Ranges], keep: bool) -> 
         pieces: list[Span] = []
         for span in listed:
             parts = ranges.inside(span.start, span.end) if keep else ranges.outside(span.start, span.end)
-            pieces.extend(span._replace(start=lo, end=hi) for lo, hi in parts)
+            for lo, hi in parts:  # most spans come through whole: keep them, build no copy
+                pieces.append(span if (lo, hi) == (span.start, span.end) else span._replace(start=lo, end=hi))
         if pieces:
             result[space] = pieces
     return result
@@ -457,16 +481,14 @@ def _as_finding(piece: _Piece, partial: bool) -> Finding:
     )
 
 
-def _block_findings(
-    expected: list[Span], actual: list[Span], wanted: set[TotalsKey]
-) -> tuple[list[Finding], set[TotalsKey]]:
-    """The space's block findings behind the `wanted` totals, and the totals they explain."""
-    pieces = [
-        piece
-        for segment in _segments(expected, actual)
-        for piece in _classify(segment)
-        if piece.at.key in wanted or piece.expected.key in wanted
-    ]
+def _block_findings(expected: list[Span], actual: list[Span]) -> tuple[list[Finding], set[TotalsKey]]:
+    """Every block finding of a space with totals that disagree, and the totals they explain.
+
+    The whole space is judged, not only the blocks of the disagreeing totals: a
+    block missing from an account whose total another misplaced block happens to
+    balance is found too.
+    """
+    pieces = [piece for segment in _segments(expected, actual) for piece in _classify(segment)]
     merged = _merged(pieces)
     short = {p.expected for p in merged if p.code is FindingCode.MISSING}
     # A block the registry shows part of is a quantity mismatch, not a missing block.
@@ -492,7 +514,7 @@ def compare(expected: Iterable[Span], actual: Iterable[Span], in_flight: Iterabl
     ours = _cut(_by_space(expected), flight, keep=False)
     tracked = {space: _Ranges([(s.start, s.end) for s in listed]) for space, listed in ours.items()}
     theirs_all = _by_space(actual)
-    theirs = _cut(_cut(theirs_all, tracked, keep=True), flight, keep=False)
+    theirs = _cut(theirs_all, tracked, keep=True)  # `tracked` already leaves the in-flight serials out
     ledger_totals, registry_totals = _totals(ours), _totals(theirs)
     keys = sorted(set(ledger_totals) | set(registry_totals))
     totals = [
@@ -513,7 +535,7 @@ def compare(expected: Iterable[Span], actual: Iterable[Span], in_flight: Iterabl
     findings: list[Finding] = []
     explained: set[TotalsKey] = set()
     for space in sorted(spaces):
-        found, keys_named = _block_findings(ours.get(space, []), theirs.get(space, []), wanted)
+        found, keys_named = _block_findings(ours.get(space, []), theirs.get(space, []))
         findings += found
         explained |= keys_named
     for k in sorted(wanted - explained):

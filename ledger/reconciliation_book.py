@@ -13,12 +13,13 @@ discrepancy found again, or in its "resolved since the last report" list.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyExists, NotFound, PreconditionFailed, UnderReview, quoted
@@ -31,6 +32,7 @@ from domain.reconciliation import (
     Span,
     TrailEntry,
     result_state,
+    shared_span,
 )
 from domain.reconciliation_report import Progress, ReconciliationReport
 from domain.serials import SerialBlock
@@ -242,19 +244,12 @@ class ReconciliationBook(Book):
         while True:
             query = select(*columns).where(LocationRow.location_id > after)
             query = query.order_by(LocationRow.location_id).limit(_READ_CHUNK)
-            rows: list[Any] = self._read(lambda s, q=query: list(s.execute(q)))  # type: ignore[misc]
+            rows = self._read(functools.partial(_rows, query))
             for _, space, start, end, registry, account, programme, unit_type, vintage, transfer_id in rows:
                 status = RETIRED if account == RETIRED_ACCOUNT_ID else LIVE
-                yield Span(
-                    space,
-                    start,
-                    end,
-                    registry,
-                    account,
-                    status,
-                    f"{programme}/{unit_type}",
-                    vintage,
-                    transfer_id,
+                unit_class = f"{programme}/{unit_type}"
+                yield shared_span(
+                    space, start, end, registry, account, status, unit_class, vintage, transfer_id
                 )
             if len(rows) < _READ_CHUNK:
                 return
@@ -386,6 +381,10 @@ def refuse_under_review(session: Session, block: SerialBlock, now: datetime) -> 
             f"reconciliation {run} is reviewing serials {block.serial_space} {block.start}-{block.end}",
             reconciliation_id=run,
         )
+
+
+def _rows(query: Select[Any], session: Session) -> list[Any]:
+    return list(session.execute(query))
 
 
 def _hold(run_id: str, space: str, start: int, end: int, until: datetime) -> ReviewHoldRow:

@@ -96,6 +96,13 @@ def test_units_moved_without_the_gateway_are_extra_and_missing() -> None:
     ]
 
 
+def test_a_missing_block_is_found_even_when_a_misplaced_one_balances_its_account() -> None:
+    # The registry shows B's block in A's account: A's total still reads 10 units.
+    expected = [ledger(1, 10, account="a", tid="ta"), ledger(21, 30, account="b", tid="tb")]
+    found = sorted((f.code.value, f.account_id, f.start) for f in compare(expected, [shown(21, 30)]).findings)
+    assert found == [("REC-EXTRA", "a", 21), ("REC-MISSING", "a", 1), ("REC-MISSING", "b", 21)]
+
+
 def test_serials_in_flight_are_left_out() -> None:
     moving = Span(SPACE, 1, 10, "", "", "", "", "")
     assert codes([ledger(1, 10)], [shown(1, 10, registry="cn-gd-ets", account="dest")], [moving]) == []
