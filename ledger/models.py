@@ -199,6 +199,30 @@ class SettlementLogRow(Base):
     appended_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LogTreeNodeRow(Base):
+    """The root of one perfect subtree of the settlement log's Merkle tree (level 1 and up).
+
+    Stored as the anchoring extends the tree, so a root or a proof reads O(log n)
+    of these instead of hashing every leaf. A verifier never trusts them: a wrong
+    one yields a proof that does not lead to the anchored root.
+    """
+
+    __tablename__ = "log_tree_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogTreeFrontierRow(Base):
+    """How many leaves the stored subtrees cover (one row): the tree is extended from here."""
+
+    __tablename__ = "log_tree_frontier"
+
+    singleton: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    leaves: Mapped[int] = mapped_column(BigInteger)
+
+
 class SettlementLogSizeRow(Base):
     """How many leaves the settlement log holds, in one row: the next leaf's index.
 

@@ -12,6 +12,7 @@ import `ledger_anchor`); `workflows.anchor_activities` joins the two.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -21,7 +22,15 @@ from sqlalchemy.orm import Session
 from domain.errors import AlreadyExists, NotFound
 from domain.transfers import TransferState
 from ledger import transfer_rows
-from ledger.models import AnchorRow, AnchorTransactionRow, SettlementLogRow, SettlementLogSizeRow, TransferRow
+from ledger.models import (
+    AnchorRow,
+    AnchorTransactionRow,
+    LogTreeFrontierRow,
+    LogTreeNodeRow,
+    SettlementLogRow,
+    SettlementLogSizeRow,
+    TransferRow,
+)
 
 _SIZE_ROW = 1
 
@@ -106,6 +115,49 @@ def leaves(session: Session, upto: int | None) -> list[bytes]:
     if upto is not None:
         query = query.where(SettlementLogRow.leaf_index < upto)
     return list(session.scalars(query))
+
+
+def leaf_range(session: Session, start: int, end: int) -> list[bytes]:
+    """Leaves [start, end) in order."""
+    query = (
+        select(SettlementLogRow.leaf)
+        .where(SettlementLogRow.leaf_index >= start, SettlementLogRow.leaf_index < end)
+        .order_by(SettlementLogRow.leaf_index)
+    )
+    return list(session.scalars(query))
+
+
+def tree_frontier(session: Session) -> int:
+    """The leaves the stored subtree roots cover."""
+    return int(
+        session.scalar(select(LogTreeFrontierRow.leaves).where(LogTreeFrontierRow.singleton == _SIZE_ROW))
+        or 0
+    )
+
+
+def tree_node(session: Session, level: int, index: int) -> bytes | None:
+    row = session.get(LogTreeNodeRow, (level, index))
+    return None if row is None else row.hash
+
+
+def extend_tree(
+    session: Session, covered: int, now_covers: int, nodes: Iterable[tuple[int, int, bytes]]
+) -> bool:
+    """Store the subtree roots completed from `covered` to `now_covers` leaves, once.
+
+    False, storing nothing, when another extension moved the frontier first
+    (theirs holds the same nodes: the log never changes).
+    """
+    row = session.get(LogTreeFrontierRow, _SIZE_ROW, with_for_update=True)
+    if row is None:
+        row = LogTreeFrontierRow(singleton=_SIZE_ROW, leaves=0)
+        session.add(row)
+        session.flush()
+    if row.leaves != covered:
+        return False
+    session.add_all(LogTreeNodeRow(level=level, index=index, hash=h) for level, index, h in nodes)
+    row.leaves = now_covers
+    return True
 
 
 def entry_of(session: Session, transfer_id: str) -> LogEntry | None:

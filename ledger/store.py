@@ -282,6 +282,26 @@ class Ledger:
         with self._reading.begin() as session:
             return settlement_log.leaves(session, upto)
 
+    def log_leaf_range(self, start: int, end: int) -> builtins.list[bytes]:
+        """Leaves [start, end) in order."""
+        with self._reading.begin() as session:
+            return settlement_log.leaf_range(session, start, end)
+
+    def log_tree_frontier(self) -> int:
+        """How many leaves the stored subtree roots of the log's Merkle tree cover."""
+        with self._reading.begin() as session:
+            return settlement_log.tree_frontier(session)
+
+    def log_tree_node(self, level: int, index: int) -> bytes | None:
+        """The stored root of a perfect subtree of the log's Merkle tree, if it is stored."""
+        with self._reading.begin() as session:
+            return settlement_log.tree_node(session, level, index)
+
+    def extend_log_tree(self, covered: int, now_covers: int, nodes: Iterable[tuple[int, int, bytes]]) -> bool:
+        """Store the subtree roots completed between two frontiers (False: another extension was first)."""
+        listed = builtins.list(nodes)  # a retried transaction stores them again
+        return self._write(lambda session: settlement_log.extend_tree(session, covered, now_covers, listed))
+
     def log_entry(self, transfer_id: str) -> LogEntry | None:
         with self._reading.begin() as session:
             return settlement_log.entry_of(session, transfer_id)

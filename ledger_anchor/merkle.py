@@ -7,16 +7,20 @@ Keeping to the RFC means any certificate-transparency tool can check our proofs.
 
 Generation works over any indexable source of leaf hashes (a list, or a ledger
 view that reads them lazily). Subtrees split at the largest power of two below
-their size, as the RFC defines, so a root costs n - 1 node hashes and a proof
-costs O(n) once; a `TreeHasher` remembers the larger subtree roots so many
-proofs against one tree size share that work.
+their size, as the RFC defines. Every subtree a root or proof needs is either
+perfect (2^level leaves starting at a multiple of 2^level) or runs to the tree's
+right edge, which splits into O(log n) perfect ones. So with the perfect
+subtrees' roots stored (`extend` computes them as leaves arrive, from the
+log's compact range) a root or proof costs O(log n) lookups and hashes;
+without them, a root costs n - 1 hashes, and a `TreeHasher` remembers the
+larger subtree roots so many proofs against one tree size share that work.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple, Protocol
 
 from domain.errors import GatewayError
 
@@ -58,11 +62,27 @@ def split_point(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
-class TreeHasher:
-    """Subtree roots over one leaf-hash source, remembering the large ones across calls."""
+class Node(NamedTuple):
+    """The root of the perfect subtree over leaves [position * 2^level, (position + 1) * 2^level)."""
 
-    def __init__(self, leaves: LeafHashSource) -> None:
+    level: int
+    position: int
+    hash: bytes
+
+
+# A perfect subtree's root by (level, index), when it is known; None sends the hasher to the leaves.
+KnownNodes = Callable[[int, int], bytes | None]
+
+
+class TreeHasher:
+    """Subtree roots over one leaf-hash source, remembering the large ones across calls.
+
+    With `known`, perfect subtrees are looked up rather than hashed from their leaves.
+    """
+
+    def __init__(self, leaves: LeafHashSource, known: KnownNodes | None = None) -> None:
         self._leaves = leaves
+        self._known = known
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def subtree_root(self, start: int, size: int) -> bytes:
@@ -73,6 +93,12 @@ class TreeHasher:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        if self._known is not None and size & (size - 1) == 0 and start % size == 0:
+            level = size.bit_length() - 1
+            stored = self._known(level, start >> level)
+            if stored is not None:
+                self._cache[key] = stored
+                return stored
         k = split_point(size)
         root = node_hash(self.subtree_root(start, k), self.subtree_root(start + k, size - k))
         if size >= _CACHED_SUBTREE_MIN:
@@ -125,6 +151,36 @@ class TreeHasher:
             proof.append(self.subtree_root(start, n))
         proof.reverse()
         return proof
+
+
+def compact_range(size: int) -> list[tuple[int, int]]:
+    """(level, index) of the perfect subtrees that tile leaves [0, size), left to right: at most log2 n."""
+    tiles, start = [], 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size & (1 << level):
+            tiles.append((level, start >> level))
+            start += 1 << level
+    return tiles
+
+
+def extend(
+    frontier: Sequence[Node], leaf_hashes: Iterable[bytes], first_index: int
+) -> tuple[list[Node], list[Node]]:
+    """Append leaves to a tree whose compact range is `frontier` (`compact_range` of `first_index`).
+
+    Returns the perfect subtrees the new leaves complete (level 1 and up, each
+    once) and the new compact range. O(1) hashes per leaf, amortised.
+    """
+    stack = list(frontier)
+    completed: list[Node] = []
+    for offset, leaf in enumerate(leaf_hashes):
+        node = Node(0, first_index + offset, leaf)
+        while stack and stack[-1].level == node.level:
+            left = stack.pop()
+            node = Node(node.level + 1, left.position >> 1, node_hash(left.hash, node.hash))
+            completed.append(node)
+        stack.append(node)
+    return completed, stack
 
 
 def tree_root(leaf_hashes: LeafHashSource, size: int | None = None) -> bytes:

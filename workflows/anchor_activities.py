@@ -31,7 +31,7 @@ from ledger_anchor.journal import (
     find_landed,
     submit_anchor,
 )
-from ledger_anchor.merkle import TreeHasher, leaf_hash
+from workflows.log_tree import LedgerTree
 
 # Failure types the workflow tells apart (ApplicationError.type).
 NOT_YET_FINAL = "AnchorNotYetFinal"  # retryable: look again later
@@ -107,10 +107,6 @@ class ChainLink:
         self.lock = threading.Lock()
 
 
-def tree_of(leaves: list[bytes]) -> TreeHasher:
-    return TreeHasher([leaf_hash(leaf) for leaf in leaves])
-
-
 def _benign(message: str, kind: str, *, non_retryable: bool) -> ApplicationError:
     """An expected wait, not a fault: Temporal logs it at debug level, without a traceback."""
     return ApplicationError(
@@ -134,7 +130,9 @@ class AnchorActivities:
         size = min(self._ledger.log_size(), last + target.batch_size)
         if size <= last:
             return None
-        root = tree_of(self._ledger.log_leaves(size)).root(size)
+        tree = LedgerTree(self._ledger)
+        tree.extend()  # O(leaves since the last run): the stored subtrees then answer the root
+        root = tree.hasher(size).root(size)
         return TreeHead(size=size, root="0x" + root.hex())
 
     @activity.defn

@@ -73,6 +73,8 @@ TABLES = {
     "reconciliations",
     "reconciliation_findings",
     "review_holds",
+    "log_tree_nodes",
+    "log_tree_frontier",
     "alembic_version",
 }
 

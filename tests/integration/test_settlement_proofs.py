@@ -1,4 +1,5 @@
-"""The oversight facts refuse what the log cannot answer yet, naming each bad size."""
+"""The oversight facts refuse what the log cannot answer yet, naming each bad size; the tree they are
+answered from, kept incrementally in the ledger, agrees with a full rebuild."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 from domain.errors import InvalidInput, PreconditionFailed
 from gateway.settlement_proofs import consistency, latest_tree_head
 from ledger import Ledger
+from ledger_anchor.merkle import TreeHasher, leaf_hash
+from tests.integration.test_anchor_recovery import settle
+from workflows.log_tree import LedgerTree
 
 
 @pytest.fixture
@@ -32,3 +36,24 @@ def test_consistency_names_every_bad_size(ledger: Ledger) -> None:
     with pytest.raises(InvalidInput) as refused:
         consistency(ledger, 5, 2)
     assert [v.field for v in refused.value.violations] == ["to_size", "to_size"]
+
+
+def test_proofs_from_the_stored_tree_equal_a_full_rebuild_as_the_log_grows(ledger: Ledger) -> None:
+    """Extended at uneven points, with leaves past the frontier, the ledger's tree answers as a rebuild."""
+    tree = LedgerTree(ledger)
+    settled = 0
+    for grow_to, extend_after in ((5, True), (12, False), (33, True), (40, False)):
+        while settled < grow_to:
+            settle(ledger, settled)
+            settled += 1
+        if extend_after:
+            assert tree.extend() == settled
+        full = TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves()])
+        kept = tree.hasher(settled)
+        for size in range(1, settled + 1):
+            assert kept.root(size) == full.root(size)
+            assert kept.inclusion_proof(size - 1, size) == full.inclusion_proof(size - 1, size)
+            assert kept.consistency_proof(size // 2, settled) == full.consistency_proof(size // 2, settled)
+    assert ledger.log_tree_frontier() == 33, "only an extension moves the frontier"
+    facts = consistency(ledger, 7, 40)
+    assert facts.to_root == TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves()]).root(40)
