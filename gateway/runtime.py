@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ from workflows.reconciliation_activities import SCHEDULED_BY, ReconcileInput, Re
 from workflows.reconciliation_activities import activities as reconciliation_activities
 from workflows.search_attributes import ALL_KEYS
 from workflows.worker import gateway_worker, ledger_fingerprint, refuse_foreign_workers
+
+_log = logging.getLogger(__name__)
 
 
 def temporal_cli() -> str:
@@ -142,6 +145,13 @@ class EmbeddedGateway:
         await refuse_foreign_workers(self.client, s.task_queue, fingerprint)  # before anything else starts
         await self._start_sandbox()
         self.ledger = Ledger.open(s.resolved_ledger_url())
+        outgrown = self.ledger.outgrows_sqlite()
+        if outgrown is not None:
+            _log.warning(
+                "the SQLite ledger tracks about %d blocks: past 1 million the double-counting check slows "
+                "(bench/double_counting.py); at this scale set ledger_url to a PostgreSQL database",
+                outgrown,
+            )
         self.adapters = {
             p.registry_id: SandboxRegistryClient(
                 p, self.sandbox_url, timeout_s=s.registry_timeout_s, attempts=s.registry_attempts, tls=tls

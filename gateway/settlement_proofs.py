@@ -127,8 +127,24 @@ def _check_settled_row(ledger: Ledger, index: int, leaf: bytes) -> AuditFinding 
     )
 
 
+def _changed_subtrees(ledger: Ledger, tree: TreeHasher, size: int) -> list[AuditFinding]:
+    """Stored subtree roots the leaves no longer reproduce: proofs built on them would not verify."""
+    found = []
+    for level, position, stored in ledger.log_tree_nodes():
+        start, width = position << level, 1 << level
+        if start + width > size or tree.subtree_root(start, width) != stored:
+            found.append(
+                AuditFinding(
+                    code="LOG-TREE-NODE-CHANGED",
+                    message=f"the stored root of leaves {start}-{start + width - 1} is not what they hash to",
+                )
+            )
+    return found
+
+
 def audit(ledger: Ledger, w3: Web3 | None, contract_address: str | None) -> list[AuditFinding]:
-    """Every settled row whose leaf changed, and every anchored root the log no longer reproduces."""
+    """Every settled row whose leaf changed, every stored subtree root and every anchored root the log
+    no longer reproduces."""
     findings: list[AuditFinding] = []
     leaves = ledger.log_leaves()
     for index, leaf in enumerate(leaves):
@@ -136,6 +152,7 @@ def audit(ledger: Ledger, w3: Web3 | None, contract_address: str | None) -> list
         if finding is not None:
             findings.append(finding)
     tree = TreeHasher([leaf_hash(leaf) for leaf in leaves])
+    findings += _changed_subtrees(ledger, tree, len(leaves))
     for anchor in ledger.anchors():
         if anchor.tree_size > len(leaves) or "0x" + tree.root(anchor.tree_size).hex() != anchor.root:
             findings.append(

@@ -140,6 +140,14 @@ def tree_node(session: Session, level: int, index: int) -> bytes | None:
     return None if row is None else row.hash
 
 
+def tree_nodes(session: Session) -> list[tuple[int, int, bytes]]:
+    """Every stored subtree root, (level, position, hash), for the audit."""
+    query = select(LogTreeNodeRow.level, LogTreeNodeRow.index, LogTreeNodeRow.hash).order_by(
+        LogTreeNodeRow.level, LogTreeNodeRow.index
+    )
+    return [(level, index, h) for level, index, h in session.execute(query)]
+
+
 def extend_tree(
     session: Session, covered: int, now_covers: int, nodes: Iterable[tuple[int, int, bytes]]
 ) -> bool:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,7 +58,7 @@ from ledger.delivery_book import DeliveryBook
 from ledger.double_counting_facts import LedgerFacts
 from ledger.finance_book import FinanceBook
 from ledger.library_book import LibraryBook
-from ledger.models import ReservationRow, TransferRow
+from ledger.models import LocationRow, ReservationRow, TransferRow
 from ledger.rating_book import RatingBook
 from ledger.reconciliation_book import ReconciliationBook
 from ledger.retirement_book import RetirementBook
@@ -75,6 +75,11 @@ _UNIQUE_VIOLATION = "23505"
 # PostgreSQL aborts that say nothing about the data, only about timing: try again.
 _TRANSIENT = frozenset({"40001", "40P01"})
 _ATTEMPTS = 5
+
+
+# Past about this many tracked blocks the double-counting check on SQLite slows down measurably (its p99
+# at 10 million is 2.3-6x the p99 at 10 thousand, bench/double_counting.py); PostgreSQL stays flat.
+SQLITE_COMFORTABLE_BLOCKS = 1_000_000
 
 
 class Ledger:
@@ -297,6 +302,11 @@ class Ledger:
         with self._reading.begin() as session:
             return settlement_log.tree_node(session, level, index)
 
+    def log_tree_nodes(self) -> builtins.list[tuple[int, int, bytes]]:
+        """Every stored subtree root of the log's Merkle tree, for the audit."""
+        with self._reading.begin() as session:
+            return settlement_log.tree_nodes(session)
+
     def extend_log_tree(self, covered: int, now_covers: int, nodes: Iterable[tuple[int, int, bytes]]) -> bool:
         """Store the subtree roots completed between two frontiers (False: another extension was first)."""
         listed = builtins.list(nodes)  # a retried transaction stores them again
@@ -345,6 +355,18 @@ class Ledger:
     def latest_final_anchor(self) -> AnchorEntry | None:
         with self._reading.begin() as session:
             return settlement_log.latest_final(session)
+
+    def outgrows_sqlite(self) -> int | None:
+        """The tracked blocks of a SQLite ledger past SQLITE_COMFORTABLE_BLOCKS; None otherwise (or on PostgreSQL).
+
+        Read from the location index's highest id (no count of the table), so it
+        costs one seek at any size; settling trims rows, so it may overstate a little.
+        """
+        if self._engine.dialect.name != "sqlite":
+            return None
+        with self._reading.begin() as session:
+            highest = session.scalar(select(func.max(LocationRow.location_id))) or 0
+        return highest if highest > SQLITE_COMFORTABLE_BLOCKS else None
 
     def location_of(self, block: SerialBlock) -> builtins.list[tuple[SerialBlock, AccountRef, str]]:
         """Where the tracked parts of these serials live now, and the transfer that put each there."""

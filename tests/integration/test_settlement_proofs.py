@@ -1,5 +1,6 @@
 """The oversight facts refuse what the log cannot answer yet, naming each bad size; the tree they are
-answered from, kept incrementally in the ledger, agrees with a full rebuild."""
+answered from, kept incrementally in the ledger, agrees with a full rebuild; a SQLite ledger says when
+it has outgrown SQLite."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from domain.errors import InvalidInput, PreconditionFailed
-from gateway.settlement_proofs import consistency, latest_tree_head
+from gateway.settlement_proofs import audit, consistency, latest_tree_head
 from ledger import Ledger
+from ledger.store import SQLITE_COMFORTABLE_BLOCKS
 from ledger_anchor.merkle import TreeHasher, leaf_hash
 from tests.integration.test_anchor_recovery import settle
 from workflows.log_tree import LedgerTree
@@ -57,3 +60,25 @@ def test_proofs_from_the_stored_tree_equal_a_full_rebuild_as_the_log_grows(ledge
     assert ledger.log_tree_frontier() == 33, "only an extension moves the frontier"
     facts = consistency(ledger, 7, 40)
     assert facts.to_root == TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves()]).root(40)
+
+
+def test_the_audit_finds_a_stored_subtree_root_that_was_changed(ledger: Ledger) -> None:
+    for index in range(6):
+        settle(ledger, index)
+    LedgerTree(ledger).extend()
+    assert audit(ledger, None, None) == []
+    with ledger._engine.begin() as db:
+        changed_root = text('UPDATE log_tree_nodes SET hash = :h WHERE level = 2 AND "index" = 0')
+        db.execute(changed_root, {"h": bytes(32)})
+    [changed] = audit(ledger, None, None)
+    assert changed.code == "LOG-TREE-NODE-CHANGED" and "leaves 0-3" in changed.message
+
+
+def test_a_sqlite_ledger_past_a_million_tracked_blocks_says_so(ledger: Ledger) -> None:
+    settle(ledger, 0)
+    assert ledger.outgrows_sqlite() is None
+    with ledger._engine.begin() as db:
+        db.execute(
+            text("UPDATE serial_locations SET location_id = :big"), {"big": SQLITE_COMFORTABLE_BLOCKS + 7}
+        )
+    assert ledger.outgrows_sqlite() == SQLITE_COMFORTABLE_BLOCKS + 7
