@@ -28,6 +28,7 @@ from workflows.anchor_activities import AnchorActivities
 from workflows.finance_workflows import FINANCE_WORKFLOWS
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.transfer import TransferWorkflow
+from workflows.waits import LogWaits
 
 _LEDGER_MARK = "/ledger-"
 # A poller seen longer ago than a long poll lasts has stopped.
@@ -111,4 +112,5 @@ def gateway_worker(
         ],
         # The anchoring activities are synchronous (web3, SQLAlchemy): they run on these threads.
         activity_executor=ThreadPoolExecutor(max_workers=4),
+        interceptors=[LogWaits()],
     )

@@ -7,7 +7,9 @@ conftest); here each test also checks that no step was applied twice.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
 
 import grpc
 import pytest
@@ -102,3 +104,39 @@ async def test_evidence_is_read_correctly_under_faults(
     done = await final_state(transfers, transfer_id)
     assert done.state in SETTLED, done.reasons
     assert await live(registries, "hk-core-climate", f"{account}-hk") == [(serial, 100)]
+
+
+async def test_waiting_on_a_registry_and_the_chain_is_logged_in_lines_not_tracebacks(
+    transfers, sandbox: SandboxAdmin, account, caplog
+):
+    """A registry that answers 503 for a while, then an anchor waiting for confirmations: normal operation."""
+    caplog.set_level(logging.INFO)
+    serial = f"CCER-CN-{960_000 + next(_n)}-2024-1-1-10"
+    await sandbox.seed("cn-ccer", account, serial)
+    await sandbox.open_account("cn-sz-ets", f"{account}-dest")
+    await sandbox.fail("cn-sz-ets", error_rate=1.0, operations=["credit"])
+    transfer_id = f"quiet-{account}"
+    await transfers.SubmitTransfer(
+        transfer_pb2.SubmitTransferRequest(
+            transfer_id=transfer_id,
+            source=transfer_pb2.AccountRef(registry_id="cn-ccer", account_id=account),
+            destination=transfer_pb2.AccountRef(registry_id="cn-sz-ets", account_id=f"{account}-dest"),
+            serial=serial,
+        )
+    )
+    for _ in range(100):  # until the saga has met the outage at least once
+        if any("waits" in r.getMessage() and transfer_id in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.1)
+    await sandbox.clear_all_faults()
+    done = await final_state(transfers, transfer_id)
+    for _ in range(100):  # and until its settlement is anchored (confirmations waited for)
+        if done.state == transfer_pb2.TRANSFER_STATE_ANCHORED:
+            break
+        await asyncio.sleep(0.2)
+        done = await transfers.GetTransfer(transfer_pb2.GetTransferRequest(transfer_id=transfer_id))
+    assert done.state == transfer_pb2.TRANSFER_STATE_ANCHORED
+    waits = [r for r in caplog.records if "waits" in r.getMessage() and transfer_id in r.getMessage()]
+    assert waits, "the outage was meant to be met and logged"
+    traced = [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    assert traced == []
