@@ -49,6 +49,9 @@ class _Transient(Exception):
     """One attempt failed in a way a retry may cure."""
 
 
+KEPT_CONNECTIONS = 200
+
+
 class SandboxRegistryClient:
     """`RegistryAdapter` for one registry hosted by the sandbox server at `base_url`."""
 
@@ -68,8 +71,13 @@ class SandboxRegistryClient:
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._prefix = f"/registries/{quote(profile.registry_id, safe='')}"
+        # Connections stay open for reuse up to a busy gateway's concurrency: opening one per call
+        # costs more than the call (httpx keeps 20 by default).
         self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=httpx.Timeout(timeout_s), verify=tls.httpx_verify()
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s),
+            verify=tls.httpx_verify(),
+            limits=httpx.Limits(max_connections=KEPT_CONNECTIONS, max_keepalive_connections=KEPT_CONNECTIONS),
         )
 
     async def aclose(self) -> None:

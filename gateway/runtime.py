@@ -43,7 +43,7 @@ from adapters.evidence import EvidenceReader, evidence_reader_for
 from adapters.http_client import SandboxRegistryClient
 from adapters.outbound_tls import OutboundTls
 from adapters.polite_client import Politeness
-from adapters.sandbox.server import RunningSandbox, start_sandbox
+from adapters.sandbox.process import SandboxProcess
 from compliance_rules.rulebook import Rulebook, load_rulebook
 from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_holdings
 from gateway.orphan_sweep import sweep_forever
@@ -116,7 +116,7 @@ class EmbeddedGateway:
     adapters: dict[str, SandboxRegistryClient] = field(default_factory=dict)
     evidence_readers: dict[str, EvidenceReader] = field(default_factory=dict)
     _env: WorkflowEnvironment | None = None
-    _sandbox: RunningSandbox | None = None
+    _sandbox: SandboxProcess | None = None
     _worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = None
     _server: grpc.aio.Server | None = None
@@ -337,8 +337,8 @@ class EmbeddedGateway:
         if s.sandbox_url:
             self.sandbox_url = s.sandbox_url
             return
-        self._sandbox = await start_sandbox(
-            catalogue.all_profiles(), s.data_dir / "sandbox.sqlite3", host="127.0.0.1", port=s.sandbox_port
+        self._sandbox = await SandboxProcess.start(
+            s.data_dir / "sandbox.sqlite3", "127.0.0.1", s.sandbox_port
         )
         self.sandbox_url = self._sandbox.url
         if self.demo:

@@ -122,7 +122,7 @@ class TransferDesk:
         submitted it (so a caller cannot even learn that another's transfer exists)."""
         transfer = await asyncio.to_thread(self._ledger.get, transfer_id)
         if transfer is None or (visible_to is not None and transfer.submitted_by != visible_to):
-            raise NotFound(f"no transfer {quoted(transfer_id)}", field="transfer_id")
+            raise _no_transfer(transfer_id)
         return transfer
 
     async def evaluate(self, request: TransferRequest) -> Decision:
@@ -165,9 +165,11 @@ class TransferDesk:
     async def history(
         self, transfer_id: str, visible_to: str | None = None
     ) -> tuple[Transfer, list[TransferEvent]]:
-        """The transfer now, and every state it went through (oldest first)."""
-        transfer = await self.get(transfer_id, visible_to)
-        return transfer, await asyncio.to_thread(self._ledger.history, transfer_id)
+        """The transfer now, and every state it went through (oldest first): one read, as a watcher polls it."""
+        found = await asyncio.to_thread(self._ledger.with_history, transfer_id)
+        if found is None or (visible_to is not None and found[0].submitted_by != visible_to):
+            raise _no_transfer(transfer_id)
+        return found
 
     async def list(
         self,
@@ -424,3 +426,8 @@ class TransferDesk:
                 search_attributes=search_attributes.start_attributes(transfer),
                 memo=search_attributes.memo(transfer),
             )
+
+
+def _no_transfer(transfer_id: str) -> NotFound:
+    """NOT_FOUND for a transfer that does not exist or is another organisation's: the two look the same."""
+    return NotFound(f"no transfer {quoted(transfer_id)}", field="transfer_id")

@@ -53,7 +53,7 @@ from ledger import (
     transfer_rows,
 )
 from ledger.article6_rows import AdjustmentStep
-from ledger.database import open_engine, upgrade_to_head, writer
+from ledger.database import WriteSessions, open_engine, upgrade_to_head
 from ledger.delivery_book import DeliveryBook
 from ledger.double_counting_facts import LedgerFacts
 from ledger.finance_book import FinanceBook
@@ -88,7 +88,7 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
-        self._writing = sessionmaker(writer(engine), expire_on_commit=False)
+        self._writing = WriteSessions(engine)
         self.finance = FinanceBook(self._reading, self._write)
         self.deliveries = DeliveryBook(self._reading, self._write)
         self.ratings = RatingBook(self._reading, self._write)
@@ -174,6 +174,14 @@ class Ledger:
         """Every state the transfer reached, oldest first (empty for an unknown transfer)."""
         with self._reading.begin() as session:
             return transfer_rows.history(session, transfer_id)
+
+    def with_history(self, transfer_id: str) -> tuple[Transfer, builtins.list[TransferEvent]] | None:
+        """The transfer and every state it reached, read together (None for an unknown transfer)."""
+        with self._reading.begin() as session:
+            row = session.get(TransferRow, transfer_id)
+            if row is None:
+                return None
+            return transfer_rows.from_row(row), transfer_rows.history(session, transfer_id)
 
     def advance(
         self, transfer_id: str, new: TransferState, at: datetime, reasons: tuple[Reason, ...] = ()

@@ -21,6 +21,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.activities import TransferActivities
 from workflows.anchor import AnchorWorkflow
@@ -68,6 +69,15 @@ async def refuse_foreign_workers(client: Client, task_queue: str, fingerprint: s
             )
 
 
+# Temporal's sandbox imports a workflow's module afresh for every workflow it starts; for thousands of
+# transfers that re-import (reading and executing the module's code) is most of the worker's time.
+# Our workflow modules keep no state and call nothing nondeterministic (they use workflow.now(), sleep
+# and uuid4), so they are passed through: imported once. The replay tests run them in the full sandbox.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
+
+
 def transfer_activities(transfers: TransferActivities) -> list[Callable[..., Any]]:
     """Every step a TransferWorkflow runs."""
     return [
@@ -113,4 +123,5 @@ def gateway_worker(
         # The anchoring activities are synchronous (web3, SQLAlchemy): they run on these threads.
         activity_executor=ThreadPoolExecutor(max_workers=4),
         interceptors=[LogWaits()],
+        workflow_runner=WORKFLOW_RUNNER,
     )

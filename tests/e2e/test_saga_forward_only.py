@@ -99,7 +99,17 @@ async def test_a_cancel_during_finalise_cannot_interrupt_it(
     transfer_id = await submit_stuck_at_finalise(
         transfers, sandbox, account, ccer_serial(1, 20), error_rate=1.0
     )
-    await gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id)).cancel()
+    handle = gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id))
+    # The ledger says credited as the credit step ends; the cancel must come once the saga itself
+    # has moved on to finalise (past its point of no return), not in between.
+    for _ in range(100):
+        events = (await handle.fetch_history()).events
+        if any(
+            e.activity_task_scheduled_event_attributes.activity_type.name == "finalise_source" for e in events
+        ):
+            break
+        await asyncio.sleep(0.1)
+    await handle.cancel()
     await asyncio.sleep(2)
     await sandbox.clear_all_faults()
     done = await final_state(transfers, transfer_id)
