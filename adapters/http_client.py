@@ -10,10 +10,12 @@ not verify (adapters.outbound_tls says what is trusted).
 
 from __future__ import annotations
 
+import json
+import ssl
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -70,18 +72,22 @@ class SandboxRegistryClient:
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
-        self._prefix = f"/registries/{quote(profile.registry_id, safe='')}"
-        # Connections stay open for reuse up to a busy gateway's concurrency: opening one per call
-        # costs more than the call (httpx keeps 20 by default).
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_s),
-            verify=tls.httpx_verify(),
-            limits=httpx.Limits(max_connections=KEPT_CONNECTIONS, max_keepalive_connections=KEPT_CONNECTIONS),
-        )
+        self._prefix = f"{base_url.rstrip('/')}/registries/{quote(profile.registry_id, safe='')}"
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._ssl: ssl.SSLContext | bool = tls.ssl_context() or False
+        self._http: aiohttp.ClientSession | None = None  # opened on first use, inside the event loop
+
+    def _session(self) -> aiohttp.ClientSession:
+        # aiohttp, not httpx: under a busy saga the client's own work per call is a large share of
+        # the gateway's; connections stay open for reuse up to a busy gateway's concurrency.
+        if self._http is None:
+            connector = aiohttp.TCPConnector(limit=KEPT_CONNECTIONS, ssl=self._ssl)
+            self._http = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        return self._http
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
 
     async def __aenter__(self) -> SandboxRegistryClient:
         return self
@@ -177,32 +183,39 @@ class SandboxRegistryClient:
 
     async def _attempt(self, method: str, url: str, content: bytes, params: dict[str, str] | None) -> Any:
         try:
-            response = await self._http.request(
+            async with self._session().request(
                 method,
                 url,
-                content=content if method != "GET" else None,
+                data=content if method != "GET" else None,
                 params=params,
                 headers={"content-type": "application/json"},
-            )
-        except httpx.TimeoutException as exc:
+            ) as response:
+                status, body = response.status, await response.read()
+        except TimeoutError as exc:
             raise _Transient("timed out") from exc
-        except httpx.TransportError as exc:
-            problem = certificate_problem(exc)
+        except aiohttp.ClientError as exc:
+            # aiohttp wraps the refused certificate; its `certificate_error` is the ssl module's own.
+            problem = certificate_problem(getattr(exc, "certificate_error", exc))
             if problem is not None:  # no retry cures it: say at once what to fix
                 raise RegistryUnavailable(
                     f"{self.profile.registry_id}'s TLS certificate is not trusted ({problem}): "
                     "name the CA that issued it in outbound_ca_file"
                 ) from exc
             raise _Transient("could not be reached") from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Transient(f"last answer HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise self._refused(response)
-        return response.json()
-
-    def _refused(self, response: httpx.Response) -> RegistryRefused:
+        if status >= 500 or status == 429:
+            raise _Transient(f"last answer HTTP {status}")
+        if status >= 400:
+            raise self._refused(status, body)
         try:
-            error = ErrorBody.model_validate_json(response.content)
+            return json.loads(body)
+        except ValueError as exc:
+            raise UnrecognisedReply(
+                f"{self.profile.registry_id} answered with something other than JSON"
+            ) from exc
+
+    def _refused(self, status: int, body: bytes) -> RegistryRefused:
+        try:
+            error = ErrorBody.model_validate_json(body)
         except ValidationError:
-            error = ErrorBody(code=f"HTTP-{response.status_code}", message=response.text[:200])
+            error = ErrorBody(code=f"HTTP-{status}", message=body.decode(errors="replace")[:200])
         return RegistryRefused(f"{self.profile.registry_id} refused: {error.message}", code=error.code)
