@@ -52,6 +52,7 @@ from bench.double_counting import (
     LOCATION_COLUMNS,
     RESERVATION_COLUMNS,
     TRANSFER_COLUMNS,
+    Batch,
     stamper,
     write_rows,
 )
@@ -218,13 +219,6 @@ def spare_account(b: int) -> str:
 
 
 # Filling the ledger
-
-
-@dataclass
-class Batch:
-    transfers: list[tuple[Any, ...]] = field(default_factory=list)
-    locations: list[tuple[Any, ...]] = field(default_factory=list)
-    reservations: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def ledger_rows(blocks: range, stamp: Callable[[int], Any]) -> Batch:

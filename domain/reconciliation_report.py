@@ -57,6 +57,25 @@ class Progress(BaseModel):
     total: int = 0
 
 
+class FindingCounts(BaseModel):
+    """How many findings a run has, per code, and how many are open: what a listing shows of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: int = 0
+    open: int = 0
+    by_code: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> FindingCounts:
+        by_code: dict[str, int] = {}
+        for f in findings:
+            by_code[f.code.value] = by_code.get(f.code.value, 0) + 1
+        return cls(
+            total=len(findings), open=sum(1 for f in findings if f.resolution is None), by_code=by_code
+        )
+
+
 class ReconciliationReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -73,6 +92,7 @@ class ReconciliationReport(BaseModel):
     registries: list[RegistrySnapshot] = Field(default_factory=list)
     totals: list[TotalsRow] = Field(default_factory=list)  # the inconsistent ones first, then the rest
     findings: list[Finding] = Field(default_factory=list)
+    counts: FindingCounts = Field(default_factory=FindingCounts)  # kept when the findings are not read
     resolved_earlier: list[Finding] = Field(default_factory=list)  # the previous run's, resolved since
     volumes: list[Volume] = Field(default_factory=list)
     flows: list[Flow] = Field(default_factory=list)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import cast
@@ -48,7 +47,8 @@ def reconciliation_workflow_id(reconciliation_id: str) -> str:
 
 
 def reconciliation_to_proto(report: ReconciliationReport) -> pb.Reconciliation:
-    by_code = Counter(f.code.value for f in report.findings)
+    """The run as the contract shows it; the counts are the stored ones, so a listing needs no findings."""
+    counts = report.counts
     msg = pb.Reconciliation(
         reconciliation_id=report.reconciliation_id,
         requested_by=report.requested_by,
@@ -56,9 +56,9 @@ def reconciliation_to_proto(report: ReconciliationReport) -> pb.Reconciliation:
         stage=report.progress.stage,
         progress_done=report.progress.done,
         progress_total=report.progress.total,
-        findings=len(report.findings),
-        open_findings=len(report.open_findings()),
-        findings_by_code=dict(by_code),
+        findings=counts.total,
+        open_findings=counts.open,
+        findings_by_code=counts.by_code,
         compared_blocks=report.compared_blocks,
         failure=report.failure,
     )

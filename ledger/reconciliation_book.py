@@ -34,7 +34,7 @@ from domain.reconciliation import (
     result_state,
     shared_span,
 )
-from domain.reconciliation_report import Progress, ReconciliationReport
+from domain.reconciliation_report import FindingCounts, Progress, ReconciliationReport
 from domain.serials import SerialBlock
 from domain.transfers import FINAL_STATES, RETIRED_ACCOUNT_ID, Transfer, TransferState
 from ledger import offset_rows, serial_index, serial_spans, transfer_rows
@@ -142,6 +142,7 @@ class ReconciliationBook(Book):
             done = report.model_copy(
                 update={
                     "findings": findings,
+                    "counts": FindingCounts.of(findings),
                     "resolved_earlier": _resolved_since(session, row, {f.fingerprint for f in findings}),
                 }
             )
@@ -219,7 +220,8 @@ class ReconciliationBook(Book):
             session.flush()
             findings = [_finding(f) for f in _finding_rows(session, reconciliation_id)]
             row.state = _state_after_resolution(row.state, findings).value
-            row.report = {**row.report, "state": row.state}
+            counts = FindingCounts.of(findings).model_dump(mode="json")
+            row.report = {**row.report, "state": row.state, "counts": counts}
             return _finding(found)
 
         return self._write(change)

@@ -16,7 +16,7 @@ import pytest
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import registry_pb2_grpc, transfer_pb2_grpc
 from tests.e2e.client import gateway_settings
-from tests.e2e.sandbox_admin import SandboxAdmin
+from tests.e2e.sandbox_admin import SandboxAdmin, conserving
 from tests.e2e.serials import CcerSerial, ccer_serials
 
 _accounts = itertools.count(1)
@@ -67,13 +67,8 @@ def registries(channel: grpc.aio.Channel) -> registry_pb2_grpc.RegistryServiceSt
 @pytest.fixture
 async def sandbox(gateway: EmbeddedGateway) -> AsyncIterator[SandboxAdmin]:
     """Admin access to the sandbox registries, with the conservation check around the test."""
-    admin = SandboxAdmin(gateway.sandbox_url)
-    before = await admin.totals_by_unit_class()
-    yield admin
-    await admin.clear_all_faults()
-    after = await admin.totals_by_unit_class()
-    await admin.aclose()
-    assert after == before + admin.seeded, "a transfer created or lost units"
+    async with conserving(gateway.sandbox_url) as admin:
+        yield admin
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -11,6 +13,19 @@ import httpx
 from adapters import catalogue
 from adapters.base import AccountState
 from gateway.demo import DemoHolding, open_accounts, post_seed, seed_request
+
+
+@asynccontextmanager
+async def conserving(url: str) -> AsyncIterator[SandboxAdmin]:
+    """Admin access, and the conservation check around it: the live units of each class across all
+    registries change only by what the holder of the admin seeded (or noted it did out of band)."""
+    admin = SandboxAdmin(url)
+    before = await admin.totals_by_unit_class()
+    yield admin
+    await admin.clear_all_faults()
+    after = await admin.totals_by_unit_class()
+    await admin.aclose()
+    assert after == before + admin.seeded, "a transfer created or lost units"
 
 
 class SandboxAdmin:

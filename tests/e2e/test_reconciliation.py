@@ -30,7 +30,7 @@ from protos.carbon.gateway.v1 import oversight_pb2 as pb
 from protos.carbon.gateway.v1 import transfer_pb2_grpc as tgrpc
 from tests.e2e.client import SETTLED, fields_named, final_state, gateway_settings, transfer_request
 from tests.e2e.covered_entities import make_covered
-from tests.e2e.sandbox_admin import SandboxAdmin
+from tests.e2e.sandbox_admin import SandboxAdmin, conserving
 from tests.e2e.test_cli import run as run_cli
 from workflows.reconciliation import ReconciliationWorkflow
 
@@ -74,13 +74,8 @@ async def channel(gateway: EmbeddedGateway) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture(scope="module")
 async def sandbox(gateway: EmbeddedGateway) -> AsyncIterator[SandboxAdmin]:
     """Conservation across the module: units change only by what the tests did out of band."""
-    admin = SandboxAdmin(gateway.sandbox_url)
-    before = await admin.totals_by_unit_class()
-    yield admin
-    await admin.clear_all_faults()
-    after = await admin.totals_by_unit_class()
-    await admin.aclose()
-    assert after == before + admin.seeded, "a transfer created or lost units"
+    async with conserving(gateway.sandbox_url) as admin:
+        yield admin
 
 
 @pytest.fixture
@@ -279,6 +274,10 @@ async def test_each_injected_discrepancy_shows_with_its_code(
 
     done = await run(oversight, "dirty-run")
     assert done.state == pb.RECONCILIATION_STATE_MANUAL_INTERVENTION_REQUIRED
+    listed = await oversight.ListReconciliations(pb.ListReconciliationsRequest())
+    [shown] = [r for r in listed.reconciliations if r.reconciliation_id == "dirty-run"]
+    assert (shown.findings, shown.open_findings) == (done.findings, done.findings) == (7, 7)
+    assert shown.findings_by_code["REC-MISSING"] == 1
     found = await report_json(oversight, "dirty-run")
     [missing] = codes_at(found, "REC-MISSING")
     assert (missing["account_id"], missing["quantity"], missing["transfer_ids"]) == (
@@ -320,6 +319,10 @@ async def test_each_injected_discrepancy_shows_with_its_code(
         )
     )
     assert resolved.resolved_by and resolved.reconciliation.open_findings == done.findings - 1
+    listed = await oversight.ListReconciliations(pb.ListReconciliationsRequest())
+    assert [r.open_findings for r in listed.reconciliations if r.reconciliation_id == "dirty-run"] == [
+        done.findings - 1
+    ], "a listing shows the resolution too"
     again = await oversight.ResolveFinding(
         pb.ResolveFindingRequest(
             reconciliation_id="dirty-run", finding_id=stuck["finding_id"], note="desk retried finalise"
