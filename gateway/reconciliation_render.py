@@ -12,9 +12,7 @@ escaped for HTML and for reportlab's markup, and made inert for spreadsheets.
 
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import html
 import io
 from collections.abc import Callable, Mapping, Sequence
@@ -44,7 +42,7 @@ from reportlab.platypus import (
 from domain.errors import InvalidInput, quoted
 from domain.reconciliation import Finding, FindingClass, ResultState, TotalsRow
 from domain.reconciliation_report import ReconciliationReport
-from gateway import reconciliation_charts
+from gateway import html_page, reconciliation_charts
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv"
@@ -522,12 +520,6 @@ def _totals_html(report: ReconciliationReport) -> str:
     return _plain_table("totals", TOTALS_COLUMNS, cells, frozenset({5, 6, 7}), kinds)
 
 
-def _policy(script: str) -> str:
-    """Nothing from elsewhere, and no script but ours: an escaped value could not run even if it slipped."""
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    return f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
-
-
 def as_html(report: ReconciliationReport) -> bytes:
     """One self-contained page: summary, charts as inline SVG, filterable finding tables, totals."""
     registries = (
@@ -535,18 +527,7 @@ def as_html(report: ReconciliationReport) -> bytes:
         if report.registries
         else '<p class="none">No registry was read.</p>'
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{_policy(_FILTER_SCRIPT)}">
-<title>Reconciliation report {_e(report.reconciliation_id)}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<main>
-{_summary(report)}
+    body = f"""{_summary(report)}
 {_charts_html(report)}
 <section id="findings">
 {_filters(report)}
@@ -563,13 +544,9 @@ def as_html(report: ReconciliationReport) -> bytes:
 <section id="registries">
 <h2>Registries at the snapshot</h2>
 {registries}
-</section>
-</main>
-<script>{_FILTER_SCRIPT}</script>
-</body>
-</html>
-"""
-    return page.encode("utf-8")
+</section>"""
+    # Nothing from elsewhere, and no script but ours: an escaped value could not run even if it slipped.
+    return html_page.page(f"Reconciliation report {report.reconciliation_id}", _STYLE, body, _FILTER_SCRIPT)
 
 
 # --- PDF ----------------------------------------------------------------------------------------

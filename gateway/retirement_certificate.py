@@ -24,6 +24,7 @@ from adapters import catalogue
 from domain.errors import PreconditionFailed
 from domain.finance import PublicBenefitAccount, Retirement
 from domain.transfers import RETIRED_ACCOUNT_ID, Transfer
+from gateway import html_page
 from gateway.settlement_proofs import settlement_receipt
 from gateway.wire import serial_of
 from ledger import Ledger
@@ -229,18 +230,7 @@ def as_html(cert: RetirementCertificate) -> bytes:
         if receipt is not None
         else '<p class="muted">The receipt follows once the settlement\'s tree head is anchored.</p>'
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Retirement certificate {_e(cert.certificate_id)}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<main>
-<h1>Carbon retirement certificate</h1>
+    body = f"""<h1>Carbon retirement certificate</h1>
 <p class="muted">{_e(cert.certificate_id)}</p>
 <p class="lead"><span class="amount">{_e(units.quantity)} tCO2e</span><br>
 retired on behalf of <strong>{_e(cert.beneficiary.name)}</strong></p>
@@ -254,9 +244,5 @@ on a public chain.</p>
 {_rows(proof_rows)}
 </dl>
 <p>{_e(cert.verify)}</p>
-{receipt_block}
-</main>
-</body>
-</html>
-"""
-    return page.encode("utf-8")
+{receipt_block}"""
+    return html_page.page(f"Retirement certificate {cert.certificate_id}", _STYLE, body)
