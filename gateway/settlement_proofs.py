@@ -27,11 +27,6 @@ class ConsistencyFacts(BaseModel):
     proof: list[bytes]
 
 
-def _tree(ledger: Ledger, size: int) -> TreeHasher:
-    """O(log n) per proof: the stored subtrees, plus the leaves the last anchor run did not cover."""
-    return LedgerTree(ledger).hasher(size)
-
-
 def recomputed_leaf(ledger: Ledger, transfer_id: str) -> bytes:
     transfer = ledger.get(transfer_id)
     if transfer is None:
@@ -53,15 +48,16 @@ def settlement_receipt(ledger: Ledger, transfer_id: str) -> SettlementReceipt:
     anchor = ledger.latest_final_anchor()
     if entry is None or anchor is None or entry.leaf_index >= anchor.tree_size:
         raise PreconditionFailed(f"the settlement of {transfer_id} is not anchored yet", field="transfer_id")
-    tree = _tree(ledger, anchor.tree_size)
+    # O(log n): the stored subtrees, plus the leaves the last anchor run did not cover.
+    with LedgerTree(ledger).reading(anchor.tree_size) as tree:
+        root = tree.root(anchor.tree_size)
+        path = tree.inclusion_proof(entry.leaf_index, anchor.tree_size)
     return SettlementReceipt(
         leaf="0x" + leaf.hex(),
         leaf_index=entry.leaf_index,
         tree_size=anchor.tree_size,
-        root="0x" + tree.root(anchor.tree_size).hex(),
-        inclusion_proof=tuple(
-            "0x" + n.hex() for n in tree.inclusion_proof(entry.leaf_index, anchor.tree_size)
-        ),
+        root="0x" + root.hex(),
+        inclusion_proof=tuple("0x" + n.hex() for n in path),
         chain_id=anchor.chain_id,
         contract_address=anchor.contract_address,
         anchor_tx_hash=anchor.tx_hash,
@@ -92,14 +88,14 @@ def consistency(ledger: Ledger, from_size: int, to_size: int) -> ConsistencyFact
         )
     if wrong:
         raise InvalidInput.of(wrong)
-    tree = _tree(ledger, to_size)
-    return ConsistencyFacts(
-        from_size=from_size,
-        to_size=to_size,
-        from_root=tree.root(from_size),
-        to_root=tree.root(to_size),
-        proof=tree.consistency_proof(from_size, to_size),
-    )
+    with LedgerTree(ledger).reading(to_size) as tree:
+        return ConsistencyFacts(
+            from_size=from_size,
+            to_size=to_size,
+            from_root=tree.root(from_size),
+            to_root=tree.root(to_size),
+            proof=tree.consistency_proof(from_size, to_size),
+        )
 
 
 class AuditFinding(BaseModel):

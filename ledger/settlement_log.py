@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyExists, NotFound
@@ -136,8 +136,8 @@ def tree_frontier(session: Session) -> int:
 
 
 def tree_node(session: Session, level: int, index: int) -> bytes | None:
-    row = session.get(LogTreeNodeRow, (level, index))
-    return None if row is None else row.hash
+    query = select(LogTreeNodeRow.hash).where(LogTreeNodeRow.level == level, LogTreeNodeRow.index == index)
+    return session.scalar(query)
 
 
 def tree_nodes(session: Session) -> list[tuple[int, int, bytes]]:
@@ -163,7 +163,9 @@ def extend_tree(
         session.flush()
     if row.leaves != covered:
         return False
-    session.add_all(LogTreeNodeRow(level=level, index=index, hash=h) for level, index, h in nodes)
+    rows = [{"level": level, "index": index, "hash": h} for level, index, h in nodes]
+    if rows:  # one bulk insert: a catch-up over a long log stores millions
+        session.execute(insert(LogTreeNodeRow), rows)
     row.leaves = now_covers
     return True
 

@@ -8,7 +8,8 @@ same transfer twice leaves the ledger as once.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TypeVar
@@ -80,6 +81,24 @@ _ATTEMPTS = 5
 # Past about this many tracked blocks the double-counting check on SQLite slows down measurably (its p99
 # at 10 million is 2.3-6x the p99 at 10 thousand, bench/double_counting.py); PostgreSQL stays flat.
 SQLITE_COMFORTABLE_BLOCKS = 1_000_000
+
+
+class LogTreeReader:
+    """The settlement log's leaves and stored subtree roots, read inside one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def size(self) -> int:
+        return settlement_log.size(self._session)
+
+    def leaf(self, index: int) -> bytes:
+        [leaf] = settlement_log.leaf_range(self._session, index, index + 1)
+        return leaf
+
+    def node(self, level: int, index: int) -> bytes | None:
+        """The stored root of a perfect subtree, if it is stored."""
+        return settlement_log.tree_node(self._session, level, index)
 
 
 class Ledger:
@@ -305,10 +324,12 @@ class Ledger:
         with self._reading.begin() as session:
             return settlement_log.tree_frontier(session)
 
-    def log_tree_node(self, level: int, index: int) -> bytes | None:
-        """The stored root of a perfect subtree of the log's Merkle tree, if it is stored."""
+    @contextlib.contextmanager
+    def log_tree_reading(self) -> Iterator[LogTreeReader]:
+        """One read transaction for the many small reads of one root or proof (they would each pay for
+        a transaction of their own otherwise)."""
         with self._reading.begin() as session:
-            return settlement_log.tree_node(session, level, index)
+            yield LogTreeReader(session)
 
     def log_tree_nodes(self) -> builtins.list[tuple[int, int, bytes]]:
         """Every stored subtree root of the log's Merkle tree, for the audit."""

@@ -132,7 +132,8 @@ class AnchorActivities:
             return None
         tree = LedgerTree(self._ledger)
         tree.extend()  # O(leaves since the last run): the stored subtrees then answer the root
-        root = tree.hasher(size).root(size)
+        with tree.reading(size) as hasher:
+            root = hasher.root(size)
         return TreeHead(size=size, root="0x" + root.hex())
 
     @activity.defn
