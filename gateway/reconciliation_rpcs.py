@@ -84,7 +84,7 @@ class ReconciliationRpcs:
         run_id = request.reconciliation_id or f"rec-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         try:  # a finished run's id again: the same run, nothing restarts
             return reconciliation_to_proto(
-                await asyncio.to_thread(self._ledger.reconciliations.report, run_id)
+                await asyncio.to_thread(self._ledger.reconciliations.summary, run_id)
             )
         except NotFound:
             pass
@@ -102,7 +102,7 @@ class ReconciliationRpcs:
         # The run records itself at its first step; until then it is queued.
         for _ in range(50):
             try:
-                report = await asyncio.to_thread(self._ledger.reconciliations.report, run_id)
+                report = await asyncio.to_thread(self._ledger.reconciliations.summary, run_id)
                 return reconciliation_to_proto(report)
             except NotFound:
                 await asyncio.sleep(0.1)
@@ -115,7 +115,7 @@ class ReconciliationRpcs:
     async def GetReconciliation(
         self, request: pb.GetReconciliationRequest, context: grpc.aio.ServicerContext
     ) -> pb.Reconciliation:
-        report = await asyncio.to_thread(self._ledger.reconciliations.report, request.reconciliation_id)
+        report = await asyncio.to_thread(self._ledger.reconciliations.summary, request.reconciliation_id)
         return reconciliation_to_proto(report)
 
     async def GetReconciliationReport(
@@ -180,7 +180,7 @@ class ReconciliationRpcs:
         found = await asyncio.to_thread(
             book.resolve, request.reconciliation_id, request.finding_id, resolution
         )
-        report = await asyncio.to_thread(book.report, request.reconciliation_id)
+        report = await asyncio.to_thread(book.summary, request.reconciliation_id)
         assert found.resolution is not None
         msg = pb.ResolveFindingResponse(
             finding_id=found.finding_id,

@@ -168,6 +168,12 @@ class ReconciliationBook(Book):
     def report(self, reconciliation_id: str) -> ReconciliationReport:
         return self._read(lambda s: _report(s, _run_row(s, reconciliation_id)))
 
+    def summary(self, reconciliation_id: str) -> ReconciliationReport:
+        """The run without its findings (their stored counts say enough): what a progress poll reads."""
+        return self._read(
+            lambda s: ReconciliationReport.model_validate(_run_row(s, reconciliation_id).report)
+        )
+
     def runs(self, after: tuple[datetime, str] | None, limit: int) -> list[ReconciliationReport]:
         """Runs newest first, without their findings (a listing), after the position `after`."""
         query = select(ReconciliationRow).order_by(
