@@ -1,4 +1,4 @@
-"""`carbon-gateway`: run the embedded gateway, or act as a gRPC client of a running one.
+"""`carbon-gateway`: run the gateway's processes, or act as a gRPC client of a running one.
 
 Serials and ids are what a user copies from one command into the next, so output
 never cuts them: a terminal gets tables whose cells fold, a pipe gets plain
@@ -8,11 +8,8 @@ errors are one line on stderr (`error CODE: message`) with exit status 2.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import os
-import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +28,7 @@ from rich.text import Text
 from gateway.audit_log_command import audit_log
 from gateway.finance_command import finance
 from gateway.keys_command import keys
+from gateway.process_commands import serve, services, up, worker
 from gateway.reconcile_command import reconcile
 from gateway.rules_command import rules
 from gateway.settings import Settings, SettingsError
@@ -155,86 +153,6 @@ def main() -> None:
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON, one value per line, instead of text."
 )
-
-
-@main.command()
-@click.option("--demo", is_flag=True, help="Seed the sandbox registries with the documented demo holdings.")
-@click.option("--json", "as_json", is_flag=True, help="Print the addresses as one JSON object once ready.")
-@click.option(
-    "--plaintext",
-    is_flag=True,
-    help="Serve gRPC without TLS, trusting every caller with every role (development only).",
-)
-def up(demo: bool, as_json: bool, plaintext: bool) -> None:
-    """Run the whole gateway on this machine until Ctrl-C.
-
-    gRPC is served over TLS with client certificates from the keys directory
-    (`carbon-gateway keys init` makes them; --demo makes them on first start).
-    """
-    from adapters.outbound_tls import OutboundTlsError
-    from compliance_rules.rulebook import RulePackError
-    from gateway.keys import KeysError
-    from gateway.preflight import PortUnavailable, check_ports_free
-    from gateway.runtime import EmbeddedGateway
-    from gateway.transport import PLAINTEXT_WARNING
-    from ledger_anchor.chain import ChainError
-    from workflows.worker import ForeignWorker
-
-    settings = _settings()
-    if plaintext:
-        settings = settings.model_copy(update={"plaintext": True})
-    try:
-        check_ports_free(settings)
-    except PortUnavailable as exc:
-        raise CommandError(f"cannot start: {exc}") from None
-
-    json_out = _stdout_kept_from_children() if as_json else sys.stdout
-
-    def say(line: str) -> None:
-        click.echo(line, err=as_json)  # with --json, stdout carries only the JSON
-
-    async def serve() -> None:
-        gateway = EmbeddedGateway(settings, demo=demo)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        say("starting the carbon gateway…")
-        if settings.plaintext:
-            click.echo(PLAINTEXT_WARNING.format(target=settings.grpc_target), err=True)
-        await gateway.start()
-        try:
-            if as_json:
-                _echo_json(gateway.addresses(), file=json_out)
-            for name, address in gateway.addresses().items():
-                say(f"  {name:<20} {address}")
-            say("ready; Ctrl-C stops everything")
-            await stop.wait()
-        finally:
-            say("stopping…")
-            await gateway.stop()
-            say("stopped")
-
-    try:
-        asyncio.run(serve())
-    except (ChainError, ForeignWorker, RulePackError, KeysError, OutboundTlsError) as exc:
-        raise CommandError(f"cannot start: {exc}") from None
-
-
-def _stdout_kept_from_children() -> IO[str]:
-    """Our stdout, with file descriptor 1 pointed at stderr for the processes `up` starts.
-
-    The Temporal dev server inherits descriptor 1 and prints a banner on it, which would
-    break `up --json` for whoever parses it.
-    """
-    try:
-        descriptor = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test runner's capture)
-        return sys.stdout
-    sys.stdout.flush()
-    kept = os.fdopen(os.dup(descriptor), "w", buffering=1)
-    os.dup2(sys.stderr.fileno(), descriptor)
-    return kept
 
 
 target_option = click.option(
@@ -585,6 +503,10 @@ def audit(ledger_url: str | None, rpc: str | None, contract: str | None, as_json
     sys.exit(1 if findings else 0)
 
 
+main.add_command(up)
+main.add_command(worker)
+main.add_command(serve)
+main.add_command(services)
 main.add_command(verify_command)
 main.add_command(rules)
 

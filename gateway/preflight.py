@@ -1,4 +1,4 @@
-"""Checks `carbon-gateway up` runs before starting anything: every port it will bind is free.
+"""Checks a gateway process runs before starting anything: every port it will bind is free.
 
 Without them a taken port shows up half-way through start-up, or not at all: the
 embedded Temporal dev server reports the conflict and the SDK then connects to
@@ -12,6 +12,7 @@ import socket
 from collections import defaultdict
 from dataclasses import dataclass
 
+from gateway.process_kind import ProcessKind
 from gateway.settings import Settings
 
 # The embedded parts listen on loopback only (gateway/runtime.py); gRPC on the configured host.
@@ -32,10 +33,25 @@ class PortUnavailable(Exception):
     """A port `up` needs is taken or cannot be bound; the message is one line naming it and its user."""
 
 
-def ports_needed(settings: Settings) -> list[PortNeed]:
-    """The fixed ports `up` will bind with these settings (0 means any free port; external parts bind none)."""
+def ports_needed(settings: Settings, kind: ProcessKind | None = ProcessKind.ALL) -> list[PortNeed]:
+    """The fixed ports a process will bind with these settings (0 means any free port).
+
+    `kind` None is `carbon-gateway services`, which binds the stand-ins' ports and no gRPC;
+    a worker binds none of these; parts pointed at external services bind nothing.
+    """
     s = settings
-    needs = [PortNeed(s.grpc_host, s.grpc_port, "the gateway's gRPC server", "grpc_port")]
+    needs = []
+    if kind is not None and kind.serves:
+        needs.append(PortNeed(s.grpc_host, s.grpc_port, "the gateway's gRPC server", "grpc_port"))
+    if kind is ProcessKind.ALL or kind is None:
+        needs += _stand_in_ports(s)
+    if s.metrics_port is not None and kind is not None:
+        needs.append(PortNeed(s.metrics_host, s.metrics_port, "the metrics endpoint", "metrics_port"))
+    return [need for need in needs if need.port > 0]
+
+
+def _stand_in_ports(s: Settings) -> list[PortNeed]:
+    needs = []
     if s.temporal_address is None:
         needs.append(PortNeed(LOOPBACK, s.temporal_port, "the embedded Temporal server", "temporal_port"))
         if s.temporal_ui_port > 0:
@@ -44,12 +60,12 @@ def ports_needed(settings: Settings) -> list[PortNeed]:
         needs.append(PortNeed(LOOPBACK, s.sandbox_port, "the sandbox registries", "sandbox_port"))
     if s.chain_rpc_url is None:
         needs.append(PortNeed(LOOPBACK, s.chain_rpc_port, "the embedded chain's JSON-RPC", "chain_rpc_port"))
-    return [need for need in needs if need.port > 0]
+    return needs
 
 
-def check_ports_free(settings: Settings) -> None:
+def check_ports_free(settings: Settings, kind: ProcessKind | None = ProcessKind.ALL) -> None:
     """Raise PortUnavailable for the first port that two parts share or that something else holds."""
-    needs = ports_needed(settings)
+    needs = ports_needed(settings, kind)
     by_port: defaultdict[int, list[PortNeed]] = defaultdict(list)
     for need in needs:
         by_port[need.port].append(need)

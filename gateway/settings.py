@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
@@ -188,6 +188,16 @@ class Settings(BaseSettings):
     reconciliation_interval_s: float = Field(default=24 * 3600.0, ge=0)
     reconciliation_timeout_s: float = Field(default=1800.0, gt=0)
     reconciliation_stuck_after_s: float = Field(default=3600.0, ge=0)
+
+    # Observability (docs/deploy.md): Prometheus metrics, the gateway's and Temporal SDK's, on one
+    # endpoint (None: none served; 0: a free port); log lines as text or as one JSON object each,
+    # with the transfer id on every line that has one; OpenTelemetry spans sent over OTLP/gRPC to
+    # `tracing_endpoint` (None: spans are not exported).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=9464, ge=0, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    tracing_endpoint: str | None = None
+    service_name: str = "carbon-gateway"
 
     @classmethod
     def settings_customise_sources(

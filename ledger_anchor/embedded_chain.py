@@ -9,9 +9,11 @@ address and every anchor transaction keeps its hash and block number. Block
 hashes are not reproduced (py-evm draws a random mix hash per block), which a
 receipt never relies on.
 
-Other processes see the chain through a read-only JSON-RPC endpoint on
-loopback: they can read blocks, receipts, logs and call the contract, but
-only the gateway, in process, can send transactions.
+Other processes see the chain through a JSON-RPC endpoint on loopback: they
+can read blocks, receipts, logs and call the contract. It is read-only unless
+served with `accept_transactions`, as `carbon-gateway services` does so that
+worker processes can anchor through it (signed raw transactions only: the node
+holds no key and signs nothing).
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ CHAIN_IDENTITY = "chain.json"
 # A fixed genesis (time and funded account) so every replay starts from the same state.
 GENESIS_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z
 GENESIS_BALANCE = 10**24
-# The development key is public by construction: the embedded chain accepts no
-# transaction from outside this process, so knowing it grants nothing.
+# The development key is public by construction: it is for a chain on loopback that nobody
+# else can reach, so knowing it grants nothing.
 DEVELOPMENT_KEY = "0x" + keccak(b"carbon-gateway/embedded-chain/deployer/v1").hex()
 
 READ_METHODS = frozenset(
@@ -218,10 +220,15 @@ class EmbeddedChain:
         self._provider.make_request(RPCEndpoint("evm_mine"), [blocks])
         return int(self.w3.eth.block_number)
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Start the read-only JSON-RPC endpoint and return its URL."""
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, accept_transactions: bool = False) -> str:
+        """Start the JSON-RPC endpoint (read-only unless `accept_transactions`) and return its URL."""
         if self._server is None:
-            handler = type("_Handler", (_JsonRpcHandler,), {"provider": self._provider, "w3": self.w3})
+            methods = READ_METHODS | {"eth_sendRawTransaction"} if accept_transactions else READ_METHODS
+            handler = type(
+                "_Handler",
+                (_JsonRpcHandler,),
+                {"provider": self._provider, "w3": self.w3, "methods": methods},
+            )
             self._server = ThreadingHTTPServer((host, port), handler)
             self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
             self._thread.start()
@@ -270,6 +277,7 @@ def _to_json_rpc(value: Any, key: str = "") -> Any:
 class _JsonRpcHandler(BaseHTTPRequestHandler):
     provider: _RecordingProvider
     w3: Web3
+    methods: frozenset[str] = READ_METHODS
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
@@ -286,7 +294,7 @@ class _JsonRpcHandler(BaseHTTPRequestHandler):
     def _answer(self, request: Any) -> dict[str, Any]:
         request_id = request.get("id") if isinstance(request, dict) else None
         method = request.get("method") if isinstance(request, dict) else None
-        if method not in READ_METHODS:
+        if method not in self.methods:
             return _error(request_id, -32601, f"{method} is not available: this endpoint is read-only")
         try:
             with self.provider.lock:

@@ -1,4 +1,4 @@
-"""`up`'s preflight finds a taken port with real sockets, and names the part that needs it."""
+"""A gateway process's preflight finds a taken port with real sockets, and names the part that needs it."""
 
 import socket
 from collections.abc import Iterator
@@ -6,9 +6,17 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.preflight import PortUnavailable, check_ports_free, ports_needed
+from gateway.process_kind import ProcessKind
 from gateway.settings import Settings
 
-ALL_FREE = {"grpc_port": 0, "temporal_port": 0, "temporal_ui_port": 0, "sandbox_port": 0, "chain_rpc_port": 0}
+ALL_FREE = {
+    "grpc_port": 0,
+    "temporal_port": 0,
+    "temporal_ui_port": 0,
+    "sandbox_port": 0,
+    "chain_rpc_port": 0,
+    "metrics_port": 0,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +43,7 @@ def held_port() -> Iterator[int]:
         ("temporal_ui_port", "the Temporal Web UI"),
         ("sandbox_port", "the sandbox registries"),
         ("chain_rpc_port", "the embedded chain's JSON-RPC"),
+        ("metrics_port", "the metrics endpoint"),
     ],
 )
 def test_a_taken_port_is_refused_naming_it_and_its_user(held_port, setting, user):
@@ -64,6 +73,7 @@ def test_parts_run_elsewhere_bind_nothing(held_port):
         anchor_contract="0x500BAa1fbAdd3aD647d5aa888d28fab8F2Da89A6",
         chain_rpc_port=held_port,
         grpc_port=0,
+        metrics_port=None,
     )
     assert ports_needed(settings) == []
     check_ports_free(settings)
@@ -71,7 +81,21 @@ def test_parts_run_elsewhere_bind_nothing(held_port):
 
 def test_a_disabled_ui_needs_no_port():
     needed = {n.setting for n in ports_needed(Settings(temporal_ui_port=0))}
-    assert needed == {"grpc_port", "temporal_port", "sandbox_port", "chain_rpc_port"}
+    assert needed == {"grpc_port", "temporal_port", "sandbox_port", "chain_rpc_port", "metrics_port"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "binds"),
+    [
+        (ProcessKind.WORKER, {"metrics_port"}),
+        (ProcessKind.SERVE, {"grpc_port", "metrics_port"}),
+        (None, {"temporal_port", "temporal_ui_port", "sandbox_port", "chain_rpc_port"}),
+    ],
+    ids=["worker", "serve", "services"],
+)
+def test_each_kind_of_process_binds_only_its_own_ports(kind, binds):
+    """Workers, servers and the shared services run side by side on one machine without clashing."""
+    assert {n.setting for n in ports_needed(Settings(), kind)} == binds
 
 
 def test_two_parts_asking_for_one_port_are_refused():
