@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -92,12 +93,17 @@ async def _saga_status(temporal: Client, transfer_id: str) -> WorkflowExecutionS
 async def sweep_forever(
     ledger: Ledger, desk: TransferDesk, temporal: Client, *, interval_s: float, grace_s: float
 ) -> None:
-    """Sweep now and then every `interval_s`; a failed pass is a log line, and the next one tries again."""
+    """Sweep now and then every `interval_s`; a failed pass is a log line, and the next one tries again.
+
+    Temporal, the network or the ledger's database being away (a PostgreSQL restart, say) fails
+    a pass, never the sweep: it would otherwise end for good and take the gateway's stop with it.
+    """
     while True:
         try:
             report = await sweep(ledger, desk, temporal, grace_s)
             if report.started or report.flagged:
                 log.info("orphan sweep: started %s, flagged %s", report.started, report.flagged)
-        except (RPCError, OSError) as failed:
-            log.warning("orphan sweep did not finish (%s); next pass in %.0f s", failed, interval_s)
+        except (RPCError, OSError, SQLAlchemyError) as failed:
+            cause = str(failed).splitlines()[0] if str(failed) else type(failed).__name__
+            log.warning("orphan sweep did not finish (%s); next pass in %.0f s", cause, interval_s)
         await asyncio.sleep(interval_s)

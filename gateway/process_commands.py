@@ -56,18 +56,24 @@ class Running(Protocol):
 
 
 def _run(
-    starting: str, parts: Running, as_json: bool, before: Callable[[], Awaitable[None]] | None = None
+    starting: str,
+    settings: Settings,
+    parts: Running,
+    as_json: bool,
+    before: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Start `parts`, print their addresses, wait for a stop signal, stop them; start-up errors in one line."""
     from adapters.outbound_tls import OutboundTlsError
     from compliance_rules.rulebook import RulePackError
     from gateway.cli import CommandError, _echo_json
     from gateway.keys import KeysError
+    from gateway.log_lines import configure_logging
     from gateway.runtime import SharedPartMissing
     from ledger_anchor.chain import ChainError
     from workflows.worker import ForeignWorker
 
     json_out = _stdout_kept_from_children() if as_json else sys.stdout
+    configure_logging(settings)
 
     def say(line: str) -> None:
         click.echo(line, err=as_json)  # with --json, stdout carries only the JSON
@@ -133,7 +139,7 @@ def _gateway_process(kind: ProcessKind, plaintext: bool, as_json: bool, demo: bo
         ProcessKind.WORKER: "a gateway worker",
         ProcessKind.SERVE: "a gateway gRPC server",
     }
-    _run(names[kind], EmbeddedGateway(settings, demo=demo, kind=kind), as_json, warn)
+    _run(names[kind], settings, EmbeddedGateway(settings, demo=demo, kind=kind), as_json, warn)
 
 
 @click.command()
@@ -206,4 +212,4 @@ def services(settings_file: Path, demo: bool, as_json: bool) -> None:
         def addresses(self) -> dict[str, str]:
             return super().addresses() | {"Settings file": str(settings_file.resolve())}
 
-    _run("the shared development services", Written(settings, demo=demo), as_json)
+    _run("the shared development services", settings, Written(settings, demo=demo), as_json)

@@ -45,6 +45,7 @@ from adapters.polite_client import Politeness
 from adapters.sandbox.process import SandboxProcess
 from compliance_rules.rulebook import Rulebook, load_rulebook
 from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_holdings
+from gateway.observability import Observability
 from gateway.orphan_sweep import sweep_forever
 from gateway.process_kind import ProcessKind, SharedPartMissing, external_parts_missing
 from gateway.reconciliation_checks import GatewayChecks
@@ -108,6 +109,7 @@ class EmbeddedGateway:
     rulebook: Rulebook | None = None
     adapters: dict[str, SandboxRegistryClient] = field(default_factory=dict)
     evidence_readers: dict[str, EvidenceReader] = field(default_factory=dict)
+    observability: Observability | None = None
     _env: WorkflowEnvironment | None = None
     _sandbox: SandboxProcess | None = None
     _worker: Worker | None = None
@@ -140,6 +142,7 @@ class EmbeddedGateway:
         tls = OutboundTls(verify=s.outbound_tls_verify, ca_file=s.outbound_ca_file)
         tls.check()  # an unusable outbound_ca_file stops start-up too; verification off is a warning
         s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.observability = Observability.start(s)  # before the Temporal client, which reports to it
         self.client = await self._start_temporal()
         fingerprint = ledger_fingerprint(s.resolved_ledger_url())
         if self.kind.works:
@@ -148,6 +151,7 @@ class EmbeddedGateway:
             )  # before anything else starts
         await self._start_sandbox()
         self.ledger = Ledger.open(s.resolved_ledger_url())
+        self.observability.watch_ledger(self.ledger)
         outgrown = self.ledger.outgrows_sqlite()
         if outgrown is not None:
             _log.warning(
@@ -175,7 +179,7 @@ class EmbeddedGateway:
         """The Temporal worker with every activity, and the anchoring and reconciliation schedules."""
         s = self.settings
         assert self.ledger is not None and self.client is not None and self.desk is not None
-        assert self.rulebook is not None
+        assert self.rulebook is not None and self.observability is not None
         self.chain = self._start_chain(tls)
         politeness = Politeness(min_interval_s=s.evidence_min_interval_s)
         self.evidence_readers = {
@@ -189,7 +193,14 @@ class EmbeddedGateway:
         checks = GatewayChecks(self.ledger, s, self.rulebook, self.chain.w3, self.chain.contract_address)
         reconciling = reconciliation_activities(ReconciliationParts(self.ledger, self.adapters, checks))
         self._worker = gateway_worker(
-            self.client, s.task_queue, transfers, anchoring, fingerprint, finance, reconciling
+            self.client,
+            s.task_queue,
+            transfers,
+            anchoring,
+            fingerprint,
+            finance,
+            reconciling,
+            interceptors=self.observability.worker_interceptors,
         )
         self._worker_task = asyncio.create_task(self._worker.run())
         await self._schedule_anchoring()
@@ -199,6 +210,7 @@ class EmbeddedGateway:
         """The gRPC server, and the sweep that starts transfers recorded but never started."""
         s = self.settings
         assert self.ledger is not None and self.client is not None and self.desk is not None
+        assert self.observability is not None
         self._server, self.grpc_port = await start_grpc_server(
             f"{s.grpc_host}:{s.grpc_port}",
             self.desk,
@@ -207,6 +219,7 @@ class EmbeddedGateway:
             s.watch_poll_s,
             transport=transport,
             audit=self.ledger.append_audit,
+            interceptors=self.observability.grpc_interceptors,
         )
         self._sweeper = asyncio.create_task(
             sweep_forever(
@@ -326,14 +339,19 @@ class EmbeddedGateway:
 
     async def _start_temporal(self) -> Client:
         s = self.settings
+        assert self.observability is not None
         if s.temporal_address:
             self.temporal_address = s.temporal_address
             client = await Client.connect(
-                s.temporal_address, namespace=s.temporal_namespace, data_converter=pydantic_data_converter
+                s.temporal_address,
+                namespace=s.temporal_namespace,
+                data_converter=pydantic_data_converter,
+                runtime=self.observability.temporal_runtime,
+                interceptors=self.observability.client_interceptors,
             )
             await register_search_attributes(client)
             return client
-        self._env = await start_temporal_dev_server(s)
+        self._env = await start_temporal_dev_server(s, self.observability)
         self.temporal_address = self._env.client.service_client.config.target_host
         if s.temporal_ui_port > 0:
             self.temporal_ui = f"http://127.0.0.1:{s.temporal_ui_port}"
@@ -369,6 +387,8 @@ class EmbeddedGateway:
             shown["Anchor contract"] = self.chain.contract_address
         if self.temporal_ui:
             shown["Temporal Web UI"] = self.temporal_ui
+        if self.observability is not None and self.observability.metrics_url:
+            shown["Metrics"] = self.observability.metrics_url
         return shown
 
     async def stop(self) -> None:
@@ -396,3 +416,5 @@ class EmbeddedGateway:
             self._embedded_chain.close()
         if self._env is not None:
             await self._env.shutdown()
+        if self.observability is not None:
+            self.observability.stop()

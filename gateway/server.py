@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -57,10 +57,15 @@ async def start_grpc_server(
     *,
     transport: Transport = PLAINTEXT,
     audit: Audit | None = None,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> tuple[grpc.aio.Server, int]:
-    """Start serving on `address` (port 0 picks a free one); returns the server and its port."""
+    """Start serving on `address` (port 0 picks a free one); returns the server and its port.
+
+    `interceptors` run before the access check (outermost first), so tracing and log fields
+    cover refused calls too.
+    """
     server = grpc.aio.server(
-        interceptors=[AccessInterceptor(identify=transport.identify, audit=audit)],
+        interceptors=[*interceptors, AccessInterceptor(identify=transport.identify, audit=audit)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

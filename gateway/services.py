@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.sandbox.process import SandboxProcess
 from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_holdings
+from gateway.observability import Observability
 from gateway.settings import Settings
 from ledger import Ledger
 from ledger_anchor.embedded_chain import DEVELOPMENT_KEY, EmbeddedChain
@@ -45,9 +46,19 @@ def temporal_cli() -> str:
     return found
 
 
-async def start_temporal_dev_server(settings: Settings) -> WorkflowEnvironment:
-    """The Temporal dev server on loopback, persisting in the data folder unless told otherwise."""
+async def start_temporal_dev_server(
+    settings: Settings, observability: Observability | None = None
+) -> WorkflowEnvironment:
+    """The Temporal dev server on loopback, persisting in the data folder unless told otherwise.
+
+    With `observability`, the environment's client reports metrics and traces to it.
+    """
     s = settings
+    watched: dict[str, Any] = (
+        {}
+        if observability is None
+        else {"runtime": observability.temporal_runtime, "interceptors": observability.client_interceptors}
+    )
     return await WorkflowEnvironment.start_local(
         namespace=s.temporal_namespace,
         data_converter=pydantic_data_converter,
@@ -59,6 +70,7 @@ async def start_temporal_dev_server(settings: Settings) -> WorkflowEnvironment:
         ui=s.temporal_ui_port > 0,
         ui_port=s.temporal_ui_port or None,
         search_attributes=ALL_KEYS,
+        **watched,
     )
 
 

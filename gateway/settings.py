@@ -189,7 +189,7 @@ class Settings(BaseSettings):
     reconciliation_timeout_s: float = Field(default=1800.0, gt=0)
     reconciliation_stuck_after_s: float = Field(default=3600.0, ge=0)
 
-    # Observability (docs/deploy.md): Prometheus metrics, the gateway's and Temporal SDK's, on one
+    # Observability (docs/observability.md): Prometheus metrics, the gateway's and Temporal SDK's, on one
     # endpoint (None: none served; 0: a free port); log lines as text or as one JSON object each,
     # with the transfer id on every line that has one; OpenTelemetry spans sent over OTLP/gRPC to
     # `tracing_endpoint` (None: spans are not exported).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.activities import TransferActivities
@@ -78,6 +78,10 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+# Every workflow a gateway worker runs; tests/unit/test_workflow_replay.py replays a history of each.
+WORKFLOWS: list[type] = [TransferWorkflow, AnchorWorkflow, *FINANCE_WORKFLOWS, ReconciliationWorkflow]
+
+
 def transfer_activities(transfers: TransferActivities) -> list[Callable[..., Any]]:
     """Every step a TransferWorkflow runs."""
     return [
@@ -106,12 +110,16 @@ def gateway_worker(
     fingerprint: str,
     finance: list[Callable[..., Any]],
     reconciliation: list[Callable[..., object]],
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
+    """The worker; `interceptors` run around `LogWaits` (so what they make current for logging, the
+    step's transfer id, reaches its lines too) and inside any the client carries (Temporal
+    prepends those, e.g. tracing)."""
     return Worker(
         client,
         task_queue=task_queue,
         identity=worker_identity(fingerprint),
-        workflows=[TransferWorkflow, AnchorWorkflow, *FINANCE_WORKFLOWS, ReconciliationWorkflow],
+        workflows=WORKFLOWS,
         activities=[
             *transfer_activities(transfers),
             anchoring.next_head,
@@ -122,6 +130,6 @@ def gateway_worker(
         ],
         # The anchoring activities are synchronous (web3, SQLAlchemy): they run on these threads.
         activity_executor=ThreadPoolExecutor(max_workers=4),
-        interceptors=[LogWaits()],
+        interceptors=[*interceptors, LogWaits()],
         workflow_runner=WORKFLOW_RUNNER,
     )
