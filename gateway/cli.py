@@ -33,6 +33,7 @@ from gateway.reconcile_command import reconcile
 from gateway.rules_command import rules
 from gateway.settings import Settings, SettingsError
 from gateway.sign_command import owner_key, sign
+from ledger_anchor.deploy_command import deploy_command
 from ledger_anchor.verify_command import verify_command
 from protos.carbon.gateway.v1 import (
     oversight_pb2,
@@ -508,6 +509,7 @@ main.add_command(worker)
 main.add_command(serve)
 main.add_command(services)
 main.add_command(verify_command)
+main.add_command(deploy_command)
 main.add_command(rules)
 
 if __name__ == "__main__":
