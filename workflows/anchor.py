@@ -36,6 +36,8 @@ ANCHOR_SCHEDULE_ID = "anchor-settlement-log"
 # The id of the runs the schedule starts; transfer ids never contain "/", so no transfer can take it.
 ANCHOR_WORKFLOW_ID = "gateway/anchor-settlement-log"
 
+# A send or a confirmation is a few JSON-RPC calls; a worker silent this long has died.
+_STEP_SILENCE = timedelta(seconds=20)
 _READ_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=5)
 _SEND_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5)
 
@@ -66,7 +68,10 @@ class AnchorWorkflow:
         head = await workflow.execute_activity_method(
             AnchorActivities.next_head,
             target,
-            start_to_close_timeout=timedelta(minutes=2),
+            # A catch-up over millions of leaves takes minutes, heartbeating per chunk; a worker
+            # that dies mid-step is noticed by its silence, not after the whole allowance.
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=_STEP_SILENCE,
             retry_policy=_READ_RETRY,
         )
         if head is None:
@@ -102,7 +107,7 @@ class AnchorWorkflow:
         return await workflow.execute_activity_method(
             AnchorActivities.send,
             args=[head, target.recovery],
-            start_to_close_timeout=timedelta(minutes=1),
+            start_to_close_timeout=_STEP_SILENCE,
             retry_policy=_SEND_RETRY,
         )
 
@@ -110,7 +115,7 @@ class AnchorWorkflow:
         return await workflow.execute_activity_method(
             AnchorActivities.confirm,
             args=[head, target.confirmations],
-            start_to_close_timeout=timedelta(minutes=1),
+            start_to_close_timeout=_STEP_SILENCE,
             retry_policy=RetryPolicy(
                 initial_interval=timedelta(milliseconds=500),
                 backoff_coefficient=1.5,

@@ -10,7 +10,7 @@ and hashes in one read transaction, whatever the log's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ledger import Ledger
@@ -54,10 +54,11 @@ class LedgerTree:
             nodes.append(Node(level, index, stored))
         return nodes
 
-    def extend(self) -> int:
+    def extend(self, on_chunk: Callable[[], object] = lambda: None) -> int:
         """Store the subtree roots the log's new leaves complete; the leaves now covered.
 
         Idempotent: an extension that finds the frontier moved by another stores nothing.
+        `on_chunk` is called after each stored chunk (the anchor run heartbeats there).
         """
         size = self._ledger.log_size()
         covered = self._ledger.log_tree_frontier()
@@ -69,6 +70,7 @@ class LedgerTree:
             completed, _ = extend(frontier, hashes, covered)
             self._ledger.extend_log_tree(covered, upto, [(n.level, n.position, n.hash) for n in completed])
             covered = self._ledger.log_tree_frontier()
+            on_chunk()
         return covered
 
     @contextmanager
