@@ -29,7 +29,7 @@ from temporalio.runtime import (
     MetricBuffer,
 )
 
-from ledger import Ledger, gauges
+from ledger import Ledger
 
 _log = logging.getLogger(__name__)
 
@@ -55,9 +55,9 @@ class LedgerGauges:
 
     def collect(self) -> Iterable[Metric]:
         try:
-            by_state = gauges.transfers_by_state(self._ledger)
-            lag = gauges.anchor_lag(self._ledger)
-            backlog = gauges.delivery_backlog(self._ledger)
+            by_state = self._ledger.gauges.transfers_by_state()
+            lag = self._ledger.gauges.anchor_lag()
+            backlog = self._ledger.gauges.delivery_backlog()
         except Exception as exc:  # a scrape reports the ledger down; it never fails the endpoint
             _log.warning("metrics: the ledger could not be read: %s", exc)
             up, *_ = self._families()

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select
 from domain.deliveries import DeliveryState
 from domain.transfers import TransferState
 from ledger import settlement_log
+from ledger.book import Book
 from ledger.models import (
     AnchorRow,
     DeliveryRow,
@@ -24,7 +25,6 @@ from ledger.models import (
     SubscriptionRow,
     TransferRow,
 )
-from ledger.store import Ledger
 
 # Deliveries that still need an endpoint's answer; DELIVERED rows only grow and are no backlog.
 BACKLOG_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
@@ -57,63 +57,64 @@ class DeliveryBacklog:
     events_waiting: int  # events after each subscription's acknowledged position, of its kinds
 
 
-def transfers_by_state(ledger: Ledger) -> dict[TransferState, int]:
-    """How many transfers stand in each state; every state is present (0 when none)."""
-    query = select(TransferRow.state, func.count()).group_by(TransferRow.state)
-    # The ledger's own read sessions (this package's): each gauge is one short read transaction.
-    with ledger._reading.begin() as session:
-        counted = {state: int(n) for state, n in session.execute(query)}
-    return {state: counted.get(state.value, 0) for state in TransferState}
+class GaugeBook(Book):
+    """The ledger's part for what an operator watches (`Ledger.gauges`); reads only."""
 
+    def transfers_by_state(self) -> dict[TransferState, int]:
+        """How many transfers stand in each state; every state is present (0 when none)."""
+        query = select(TransferRow.state, func.count()).group_by(TransferRow.state)
+        # Each gauge is one short read transaction.
+        with self._reading.begin() as session:
+            counted = {state: int(n) for state, n in session.execute(query)}
+        return {state: counted.get(state.value, 0) for state in TransferState}
 
-def anchor_lag(ledger: Ledger) -> AnchorLag:
-    """The settlement log's size against the newest final anchor, and when the oldest uncovered leaf came."""
-    with ledger._reading.begin() as session:
-        size = settlement_log.size(session)
-        anchored = int(
-            session.scalar(select(func.max(AnchorRow.tree_size)).where(AnchorRow.final.is_(True))) or 0
-        )
-        # Leaves are numbered densely in settlement order: the first uncovered one is the oldest.
-        oldest = session.scalar(
-            select(SettlementLogRow.appended_at).where(SettlementLogRow.leaf_index == anchored)
-        )
-    return AnchorLag(log_size=size, anchored_size=anchored, oldest_unanchored_at=oldest)
-
-
-def delivery_backlog(ledger: Ledger) -> DeliveryBacklog:
-    """Attempted deliveries by state, and the events each subscription has still to receive."""
-    by_state = (
-        select(DeliveryRow.state, func.count())
-        .where(DeliveryRow.state.in_([s.value for s in BACKLOG_STATES]))
-        .group_by(DeliveryRow.state)
-    )
-    # Events after each subscription's position, per kind; its kinds (JSON) are matched here, since
-    # PostgreSQL cannot group by a JSON column.
-    after_position = (
-        select(SubscriptionRow.subscription_id, FinanceEventRow.kind, func.count())
-        .join(
-            FinanceEventRow,
-            and_(
-                FinanceEventRow.org == SubscriptionRow.owner_org,
-                FinanceEventRow.seq > SubscriptionRow.acked_seq,
-            ),
-        )
-        .group_by(SubscriptionRow.subscription_id, FinanceEventRow.kind)
-    )
-    with ledger._reading.begin() as session:
-        states = {state: int(n) for state, n in session.execute(by_state)}
-        kinds = {
-            subscription_id: wanted
-            for subscription_id, wanted in session.execute(
-                select(SubscriptionRow.subscription_id, SubscriptionRow.kinds)
+    def anchor_lag(self) -> AnchorLag:
+        """The settlement log's size against the newest final anchor, and when the oldest uncovered leaf came."""
+        with self._reading.begin() as session:
+            size = settlement_log.size(session)
+            anchored = int(
+                session.scalar(select(func.max(AnchorRow.tree_size)).where(AnchorRow.final.is_(True))) or 0
             )
-        }
-        waiting: Counter[str] = Counter()
-        for subscription_id, kind, n in session.execute(after_position):
-            wanted = kinds.get(subscription_id) or []
-            if not wanted or kind in wanted:  # no kinds: every kind
-                waiting[subscription_id] += int(n)
-    return DeliveryBacklog(
-        by_state={state: states.get(state.value, 0) for state in BACKLOG_STATES},
-        events_waiting=sum(waiting.values()),
-    )
+            # Leaves are numbered densely in settlement order: the first uncovered one is the oldest.
+            oldest = session.scalar(
+                select(SettlementLogRow.appended_at).where(SettlementLogRow.leaf_index == anchored)
+            )
+        return AnchorLag(log_size=size, anchored_size=anchored, oldest_unanchored_at=oldest)
+
+    def delivery_backlog(self) -> DeliveryBacklog:
+        """Attempted deliveries by state, and the events each subscription has still to receive."""
+        by_state = (
+            select(DeliveryRow.state, func.count())
+            .where(DeliveryRow.state.in_([s.value for s in BACKLOG_STATES]))
+            .group_by(DeliveryRow.state)
+        )
+        # Events after each subscription's position, per kind; its kinds (JSON) are matched here, since
+        # PostgreSQL cannot group by a JSON column.
+        after_position = (
+            select(SubscriptionRow.subscription_id, FinanceEventRow.kind, func.count())
+            .join(
+                FinanceEventRow,
+                and_(
+                    FinanceEventRow.org == SubscriptionRow.owner_org,
+                    FinanceEventRow.seq > SubscriptionRow.acked_seq,
+                ),
+            )
+            .group_by(SubscriptionRow.subscription_id, FinanceEventRow.kind)
+        )
+        with self._reading.begin() as session:
+            states = {state: int(n) for state, n in session.execute(by_state)}
+            kinds = {
+                subscription_id: wanted
+                for subscription_id, wanted in session.execute(
+                    select(SubscriptionRow.subscription_id, SubscriptionRow.kinds)
+                )
+            }
+            waiting: Counter[str] = Counter()
+            for subscription_id, kind, n in session.execute(after_position):
+                wanted = kinds.get(subscription_id) or []
+                if not wanted or kind in wanted:  # no kinds: every kind
+                    waiting[subscription_id] += int(n)
+        return DeliveryBacklog(
+            by_state={state: states.get(state.value, 0) for state in BACKLOG_STATES},
+            events_waiting=sum(waiting.values()),
+        )

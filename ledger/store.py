@@ -58,6 +58,7 @@ from ledger.database import WriteSessions, open_engine, upgrade_to_head
 from ledger.delivery_book import DeliveryBook
 from ledger.double_counting_facts import LedgerFacts
 from ledger.finance_book import FinanceBook
+from ledger.gauges import GaugeBook
 from ledger.library_book import LibraryBook
 from ledger.models import LocationRow, ReservationRow, TransferRow
 from ledger.rating_book import RatingBook
@@ -114,6 +115,7 @@ class Ledger:
         self.library = LibraryBook(self._reading, self._write)
         self.retirements = RetirementBook(self._reading, self._write)
         self.reconciliations = ReconciliationBook(self._reading, self._write)
+        self.gauges = GaugeBook(self._reading, self._write)
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Ledger:
