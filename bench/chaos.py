@@ -118,24 +118,23 @@ class Result:
     violations: list[str] = field(default_factory=list)
 
 
-async def _reached(client: Client, transfer_id: str, step: str) -> bool:
+async def _reached(client: Client, transfer_id: str, step: str) -> str | None:
+    """Once the transfer runs `step`, the identity of the worker running it ("" if none yet); else None."""
     try:
         described = await client.get_workflow_handle(transfer_workflow_id(transfer_id)).describe()
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            return False
+            return None
         raise
     if described.status is not None and described.status.name != "RUNNING":
-        return True  # it ended before reaching the step: nothing left to kill it at
-    return any(
-        p.activity_type.name == step
-        and p.state
-        in (
-            PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
-            PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
-        )
-        for p in described.raw_description.pending_activities
-    )
+        return ""  # it ended before reaching the step: kill any worker
+    for p in described.raw_description.pending_activities:
+        if p.activity_type.name == step:
+            if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+                return p.last_worker_identity
+            if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
+                return ""
+    return None
 
 
 async def _submit(cluster: LocalCluster, request: Any) -> None:
@@ -156,6 +155,7 @@ async def run_schedule(cluster: LocalCluster, client: Client, schedule: Schedule
     started = time.monotonic()
     name = f"chaos-{schedule.seed}-{schedule.index}"
     admin = SandboxAdmin(cluster.sandbox_url)
+    replacements: list[asyncio.Future[Any]] = []
     try:
         blocks = {i: f"CCER-CN-{next(_PROJECTS)}-2024-1-1-100" for i in range(schedule.transfers)}
         for twin, original in schedule.twins.items():
@@ -183,16 +183,21 @@ async def run_schedule(cluster: LocalCluster, client: Client, schedule: Schedule
             submitting = asyncio.ensure_future(_submit(cluster, request))
             for kill in kills[i]:
                 deadline = time.monotonic() + 60
-                while not await _reached(client, request.transfer_id, kill.step):
-                    if submitting.done() and submitting.exception() is None and time.monotonic() > deadline:
-                        break
+                identity = await _reached(client, request.transfer_id, kill.step)
+                while identity is None and time.monotonic() < deadline:
                     await asyncio.sleep(0.02)
-                await cluster.kill_worker()
-                await cluster.add_worker()
+                    identity = await _reached(client, request.transfer_id, kill.step)
+                await cluster.kill_worker(identity or "")
+                # With another worker left, the replacement starts while that one goes on.
+                replacing = asyncio.ensure_future(cluster.add_worker())
+                if not cluster.workers:
+                    await replacing
+                replacements.append(replacing)
             await submitting
             if schedule.server_kill_after == i + 1:
                 await cluster.kill_server()
                 await cluster.add_server()
+        await asyncio.gather(*replacements)
         await admin.clear_all_faults()
         report = await check_invariants(
             GatewayUnderTest(
@@ -211,6 +216,7 @@ async def run_schedule(cluster: LocalCluster, client: Client, schedule: Schedule
             schedule.seed, schedule.index, time.monotonic() - started, report.state_names(), violations
         )
     finally:
+        await asyncio.gather(*replacements, return_exceptions=True)
         await admin.clear_all_faults()
         await admin.aclose()
 
@@ -226,7 +232,7 @@ async def _exists(client: Client, transfer_id: str) -> bool:
     return True
 
 
-async def run(seed: int, schedules: int, first: int, data_dir: Path, workers: int = 1) -> list[Result]:
+async def run(seed: int, schedules: int, first: int, data_dir: Path, workers: int = 2) -> list[Result]:
     results: list[Result] = []
     async with LocalCluster(data_dir, workers=workers, **CLUSTER_SETTINGS) as cluster:
         client = await Client.connect(cluster.temporal_address, data_converter=pydantic_data_converter)
@@ -251,7 +257,9 @@ async def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--schedules", type=int, default=10)
     parser.add_argument("--first", type=int, default=0, help="the first schedule's number (to replay one)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (a kill takes the first)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes (a kill takes the one running the step)"
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--csv", type=Path)
     args = parser.parse_args()

@@ -100,15 +100,16 @@ class Observability:
         steps = StepMetrics(registry)
         ProcessCollector(namespace="carbon_gateway", registry=registry)
         provider = tracer_provider(settings, span_exporters)
-        tracing = temporal_tracing(provider)
+        # Spans cost every workflow task and call something; with nowhere to send them, none are made.
+        tracing = bool(settings.tracing_endpoint or span_exporters)
         made = cls(
             registry=registry,
             temporal_runtime=runtime,
             tracer_provider=provider,
             step_metrics=steps,
-            client_interceptors=[tracing],
+            client_interceptors=[temporal_tracing(provider)] if tracing else [],
             worker_interceptors=[steps],
-            grpc_interceptors=[grpc_tracing(provider), TransferLogFields()],
+            grpc_interceptors=[*([grpc_tracing(provider)] if tracing else []), TransferLogFields()],
         )
         try:
             if buffer is not None and settings.metrics_port is not None:

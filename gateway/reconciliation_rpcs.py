@@ -17,7 +17,6 @@ from domain.errors import GatewayError, InvalidInput, NotFound, PreconditionFail
 from domain.reconciliation import Resolution, ResultState
 from domain.reconciliation_report import ReconciliationReport
 from gateway import request_bounds
-from gateway.reconciliation_render import render
 from gateway.roles import current_caller
 from gateway.servicers import mapped, mapped_on
 from gateway.settings import Settings
@@ -135,6 +134,9 @@ class ReconciliationRpcs:
                     f"reconciliation {request.reconciliation_id} is still running ({report.progress.stage})",
                     field="reconciliation_id",
                 )
+            # matplotlib and reportlab load with the first report, not with every gateway process.
+            from gateway.reconciliation_render import render
+
             content_type, content = await asyncio.to_thread(render, report, fmt)
         except GatewayError as error:
             await abort_with(context, error)

@@ -370,7 +370,7 @@ class EmbeddedGateway:
             await seed_demo_holdings(self.sandbox_url)
 
     def addresses(self) -> dict[str, str]:
-        shown = {"Process": str(self.kind)}
+        shown = {} if self.kind is ProcessKind.ALL else {"Process": str(self.kind)}
         if self.kind.serves:
             shown["gRPC"] = f"{self.settings.grpc_host}:{self.grpc_port}"
         shown |= {"Temporal": self.temporal_address, "Sandbox registries": self.sandbox_url}

@@ -164,8 +164,10 @@ class LocalCluster:
         self.servers.append(child)
         return child
 
-    async def kill_worker(self, index: int = 0) -> Child:
-        """SIGKILL one worker and forget it."""
+    async def kill_worker(self, identity: str = "") -> Child:
+        """SIGKILL the worker Temporal knows by `identity` ("PID@host/…"), else the oldest; forget it."""
+        pid = identity.partition("@")[0]
+        index = next((i for i, w in enumerate(self.workers) if str(w.pid) == pid), 0)
         child = self.workers.pop(index)
         await child.kill()
         return child

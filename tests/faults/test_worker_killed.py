@@ -1,18 +1,19 @@
-"""kill -9 the only worker process at each saga step; a new worker finishes every transfer whole.
+"""kill -9 the worker process running each saga step; the others finish every transfer whole.
 
-The worker runs as `carbon-gateway worker`, apart from the gRPC server, as in a
-deployment (docs/deploy.md). For each step a transfer is followed until Temporal
-shows that step's activity started on the worker; the worker is then killed with
-SIGKILL (no cleanup, a registry call possibly applied with its reply lost) and a
-fresh one started. Temporal retries the step once its start-to-close timeout
-lapses; the step's idempotency key makes the retry apply nothing twice.
+Workers run as `carbon-gateway worker`, apart from the gRPC server, as in a deployment
+(docs/deploy.md). For each step a transfer is followed until Temporal shows that step's
+activity started on a worker; that worker is then killed with SIGKILL (no cleanup, a
+registry call possibly applied with its reply lost) and a fresh one started while the
+other goes on. Temporal retries the step once its start-to-close timeout lapses; the
+step's idempotency key makes the retry apply nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from pathlib import Path
+from collections.abc import AsyncIterator
+from typing import NamedTuple
 
 import grpc
 import pytest
@@ -21,6 +22,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
+from bench.chaos import CLUSTER_SETTINGS, make_schedule, run_schedule
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.faults.harness import until
@@ -34,87 +36,112 @@ STEPS = ["check", "reserve", "lock_source", "credit_destination", "finalise_sour
 # Registry calls slow enough that a kill lands while the worker is inside them.
 SLOW_CALLS = {"latency_ms": 700, "operations": ["lock", "credit", "finalise"]}
 _projects = itertools.count(640_001)
+CHAOS = (23, 12)  # seed and schedule number of bench/chaos.py
 
 
-async def _started(client: Client, transfer_id: str, step: str) -> bool:
-    """True once `step` is running (started, or for the ledger's quick steps at least scheduled)."""
+async def running_on(client: Client, transfer_id: str, step: str) -> str | None:
+    """Once `step` is running, the identity of the worker running it ("" while only scheduled, as the
+    ledger's quick steps may be when seen); None before."""
     try:
         described = await client.get_workflow_handle(transfer_workflow_id(transfer_id)).describe()
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:  # the submit has not started it yet
-            return False
+            return None
         raise
     for pending in described.raw_description.pending_activities:
-        if pending.activity_type.name == step and pending.state in (
-            PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
-            PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
-        ):
-            return True
-    return False
+        if pending.activity_type.name == step:
+            if pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+                return pending.last_worker_identity
+            if pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
+                return ""
+    return None
+
+
+class _Found(NamedTuple):
+    value: str  # truthy even when the identity is "" (only scheduled)
+
+
+async def _identity(client: Client, transfer_id: str, step: str) -> _Found | None:
+    found = await running_on(client, transfer_id, step)
+    return None if found is None else _Found(found)
+
+
+@pytest.fixture(scope="module")
+async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalCluster]:
+    """Two workers (the one running the step is killed; the other goes on while a third starts)."""
+    async with LocalCluster(tmp_path_factory.mktemp("cluster"), workers=2, **CLUSTER_SETTINGS) as running:
+        yield running
 
 
 @pytest.mark.timeout(240)
-async def test_a_worker_killed_at_each_step_loses_nothing(tmp_path: Path):
-    async with LocalCluster(
-        tmp_path,
-        workers=1,
-        anchor_interval_s=1.0,
-        anchor_confirmations=2,
-        registry_timeout_s=2.0,
-        step_timeout_s=3.0,  # how soon Temporal gives up on a step whose worker died
-        step_initial_interval_s=0.1,
-        step_max_interval_s=0.5,
-        reconciliation_interval_s=0,
-    ) as cluster:
-        admin = SandboxAdmin(cluster.sandbox_url)
-        client = await Client.connect(cluster.temporal_address, data_converter=pydantic_data_converter)
-        try:
-            serials = {step: f"CCER-CN-{next(_projects)}-2024-1-1-100" for step in STEPS}
-            for serial in serials.values():
-                await admin.seed("cn-ccer", "killed-owner", serial)
-            await admin.open_account("cn-sz-ets", "killed-dest")
-            before = await sandbox_totals(cluster.sandbox_url)
-            for registry_id in ("cn-ccer", "cn-sz-ets"):
-                await admin.fail(registry_id, **SLOW_CALLS)
-            ids = []
-            async with grpc.aio.insecure_channel(cluster.grpc_target) as channel:
-                stub = transfer_pb2_grpc.TransferServiceStub(channel)
-                for step, serial in serials.items():
-                    transfer_id = f"killed-at-{step}"
-                    ids.append(transfer_id)
-                    submitted = stub.SubmitTransfer(
-                        transfer_pb2.SubmitTransferRequest(
-                            transfer_id=transfer_id,
-                            source=transfer_pb2.AccountRef(registry_id="cn-ccer", account_id="killed-owner"),
-                            destination=transfer_pb2.AccountRef(
-                                registry_id="cn-sz-ets", account_id="killed-dest"
-                            ),
-                            serial=serial,
+async def test_a_worker_killed_at_each_step_loses_nothing(cluster: LocalCluster):
+    admin = SandboxAdmin(cluster.sandbox_url)
+    client = await Client.connect(cluster.temporal_address, data_converter=pydantic_data_converter)
+    try:
+        serials = {step: f"CCER-CN-{next(_projects)}-2024-1-1-100" for step in STEPS}
+        for serial in serials.values():
+            await admin.seed("cn-ccer", "killed-owner", serial)
+        await admin.open_account("cn-sz-ets", "killed-dest")
+        before = await sandbox_totals(cluster.sandbox_url)
+        for registry_id in ("cn-ccer", "cn-sz-ets"):
+            await admin.fail(registry_id, **SLOW_CALLS)
+        ids = []
+        async with grpc.aio.insecure_channel(cluster.grpc_target) as channel:
+            stub = transfer_pb2_grpc.TransferServiceStub(channel)
+            for step, serial in serials.items():
+                transfer_id = f"killed-at-{step}"
+                ids.append(transfer_id)
+                submitted = stub.SubmitTransfer(
+                    transfer_pb2.SubmitTransferRequest(
+                        transfer_id=transfer_id,
+                        source=transfer_pb2.AccountRef(registry_id="cn-ccer", account_id="killed-owner"),
+                        destination=transfer_pb2.AccountRef(
+                            registry_id="cn-sz-ets", account_id="killed-dest"
                         ),
-                        timeout=30,
-                    )
-                    watching = asyncio.ensure_future(submitted)
-                    await until(
-                        lambda tid=transfer_id, s=step: _started(client, tid, s),
-                        timeout_s=60,
-                        what=f"{transfer_id} reaching {step}",
-                        every_s=0.02,
-                    )
-                    killed = await cluster.kill_worker()
-                    assert killed.process.returncode == -9
-                    await cluster.add_worker()
-                    await watching
-            await admin.clear_all_faults()
-            await assert_invariants(
-                GatewayUnderTest(
-                    grpc_target=cluster.grpc_target,
-                    sandbox_url=cluster.sandbox_url,
-                    ledger_url=cluster.ledger_url,
-                    chain_rpc_url=cluster.chain_rpc_url,
-                ),
-                ids,
-                before,
-                accept={transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED},
-            )
-        finally:
-            await admin.aclose()
+                        serial=serial,
+                    ),
+                    timeout=30,
+                )
+                watching = asyncio.ensure_future(submitted)
+                identity = await until(
+                    lambda tid=transfer_id, s=step: _identity(client, tid, s),
+                    timeout_s=60,
+                    what=f"{transfer_id} reaching {step}",
+                    every_s=0.02,
+                )
+                killed = await cluster.kill_worker(identity.value)
+                assert killed.process.returncode == -9
+                replacing = asyncio.ensure_future(cluster.add_worker())
+                await watching
+                await replacing
+        await admin.clear_all_faults()
+        await assert_invariants(
+            GatewayUnderTest(
+                grpc_target=cluster.grpc_target,
+                sandbox_url=cluster.sandbox_url,
+                ledger_url=cluster.ledger_url,
+                chain_rpc_url=cluster.chain_rpc_url,
+            ),
+            ids,
+            before,
+            accept={transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED},
+        )
+    finally:
+        await admin.aclose()
+
+
+def test_a_chaos_schedule_is_a_function_of_its_seed_and_number_alone():
+    assert make_schedule(*CHAOS) == make_schedule(*CHAOS)
+    assert make_schedule(CHAOS[0] + 1, CHAOS[1]) != make_schedule(*CHAOS)
+    drawn = make_schedule(*CHAOS)
+    assert drawn.kills and drawn.twins and drawn.faults and drawn.server_kill_after, drawn.describe()
+
+
+@pytest.mark.timeout(180)
+async def test_a_chaos_schedule_keeps_every_invariant(cluster: LocalCluster):
+    """A short run of bench/chaos.py: one schedule holding every kind of event (a twin asking for
+    taken units, a registry timing out, the worker killed mid-step, the gRPC server killed)."""
+    client = await Client.connect(cluster.temporal_address, data_converter=pydantic_data_converter)
+    result = await run_schedule(cluster, client, make_schedule(*CHAOS))
+    assert not result.violations, "\n".join(result.violations)
+    assert len(result.states) >= make_schedule(*CHAOS).transfers - 1  # a refused twin never starts
