@@ -86,6 +86,7 @@ async def test_a_worker_killed_at_each_step_loses_nothing(cluster: LocalCluster)
         for registry_id in ("cn-ccer", "cn-sz-ets"):
             await admin.fail(registry_id, **SLOW_CALLS)
         ids = []
+        replacements: list[asyncio.Future[object]] = []
         async with grpc.aio.insecure_channel(cluster.grpc_target) as channel:
             stub = transfer_pb2_grpc.TransferServiceStub(channel)
             for step, serial in serials.items():
@@ -109,11 +110,13 @@ async def test_a_worker_killed_at_each_step_loses_nothing(cluster: LocalCluster)
                     what=f"{transfer_id} reaching {step}",
                     every_s=0.02,
                 )
+                while not cluster.workers:  # every worker killed: the next kill waits for one to start
+                    await replacements.pop(0)
                 killed = await cluster.kill_worker(identity.value)
                 assert killed.process.returncode == -9
-                replacing = asyncio.ensure_future(cluster.add_worker())
+                replacements.append(asyncio.ensure_future(cluster.add_worker()))
                 await watching
-                await replacing
+            await asyncio.gather(*replacements)
         await admin.clear_all_faults()
         await assert_invariants(
             GatewayUnderTest(

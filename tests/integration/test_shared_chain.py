@@ -36,18 +36,3 @@ def test_a_contract_deployed_over_json_rpc_is_owned_by_the_key_that_deployed_it(
         assert remote.eth.get_code(address), "no contract at the printed address"
         owner = anchor_contract(remote, address).functions.GATEWAY().call()
         assert owner == GatewaySigner.from_hex(DEVELOPMENT_KEY).address
-
-
-def test_the_default_endpoint_still_refuses_transactions(tmp_path: Path):
-    key_file = tmp_path / "anchor.key"
-    key_file.write_text(DEVELOPMENT_KEY + "\n")
-    with EmbeddedChain(tmp_path / "chain") as chain:
-        url = chain.serve()
-        refused = subprocess.run(
-            [str(CLI), "deploy-contract", "--rpc", url, "--key-file", str(key_file)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert refused.returncode != 0
-    assert "cannot deploy" in refused.stderr and "Traceback" not in refused.stderr
