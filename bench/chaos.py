@@ -118,7 +118,7 @@ class Result:
     violations: list[str] = field(default_factory=list)
 
 
-async def _reached(client: Client, transfer_id: str, step: str) -> str | None:
+async def running_on(client: Client, transfer_id: str, step: str) -> str | None:
     """Once the transfer runs `step`, the identity of the worker running it ("" if none yet); else None."""
     try:
         described = await client.get_workflow_handle(transfer_workflow_id(transfer_id)).describe()
@@ -183,10 +183,10 @@ async def run_schedule(cluster: LocalCluster, client: Client, schedule: Schedule
             submitting = asyncio.ensure_future(_submit(cluster, request))
             for kill in kills[i]:
                 deadline = time.monotonic() + 60
-                identity = await _reached(client, request.transfer_id, kill.step)
+                identity = await running_on(client, request.transfer_id, kill.step)
                 while identity is None and time.monotonic() < deadline:
                     await asyncio.sleep(0.02)
-                    identity = await _reached(client, request.transfer_id, kill.step)
+                    identity = await running_on(client, request.transfer_id, kill.step)
                 await cluster.kill_worker(identity or "")
                 # With another worker left, the replacement starts while that one goes on.
                 replacing = asyncio.ensure_future(cluster.add_worker())

@@ -17,18 +17,15 @@ from typing import NamedTuple
 
 import grpc
 import pytest
-from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
 
-from bench.chaos import CLUSTER_SETTINGS, make_schedule, run_schedule
+from bench.chaos import CLUSTER_SETTINGS, make_schedule, run_schedule, running_on
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
 from tests.e2e.sandbox_admin import SandboxAdmin
 from tests.faults.harness import until
 from tests.faults.invariants import GatewayUnderTest, assert_invariants, sandbox_totals
 from tests.process_cluster import LocalCluster
-from workflows.inputs import transfer_workflow_id
 
 pytestmark = pytest.mark.e2e
 # Every step of an API-driven transfer, in the order the saga runs them.
@@ -37,24 +34,6 @@ STEPS = ["check", "reserve", "lock_source", "credit_destination", "finalise_sour
 SLOW_CALLS = {"latency_ms": 700, "operations": ["lock", "credit", "finalise"]}
 _projects = itertools.count(640_001)
 CHAOS = (23, 12)  # seed and schedule number of bench/chaos.py
-
-
-async def running_on(client: Client, transfer_id: str, step: str) -> str | None:
-    """Once `step` is running, the identity of the worker running it ("" while only scheduled, as the
-    ledger's quick steps may be when seen); None before."""
-    try:
-        described = await client.get_workflow_handle(transfer_workflow_id(transfer_id)).describe()
-    except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:  # the submit has not started it yet
-            return None
-        raise
-    for pending in described.raw_description.pending_activities:
-        if pending.activity_type.name == step:
-            if pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
-                return pending.last_worker_identity
-            if pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
-                return ""
-    return None
 
 
 class _Found(NamedTuple):
