@@ -31,6 +31,7 @@ from gateway import request_bounds
 from gateway.finance_base import FinanceRpcs
 from gateway.roles import current_caller
 from gateway.servicers import mapped, mapped_on
+from gateway.settings import Settings
 from gateway.status_codes import abort_with
 from protos.carbon.gateway.v1 import finance_pb2 as pb
 from workflows.delivery import REPLAY_SIGNAL, DeliveryPlan, DeliveryWorkflow
@@ -101,6 +102,17 @@ def event_to_proto(event: FinanceEvent) -> pb.FinanceEvent:
     return msg
 
 
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """How a subscription's deliveries are paced, from the settings (workflows/ may not import them)."""
+    return DeliveryPolicy(
+        poll_s=settings.delivery_poll_s,
+        initial_backoff_s=settings.delivery_initial_backoff_s,
+        max_backoff_s=settings.delivery_max_backoff_s,
+        retry_window_s=settings.delivery_retry_window_s,
+        attempt_timeout_s=settings.delivery_timeout_s,
+    )
+
+
 def _page_position(token: str, query: dict[str, str]) -> int | None:
     if not token:
         return None
@@ -114,15 +126,7 @@ class DeliveryRpcs(FinanceRpcs):
     """CreateSubscription, ListSubscriptions, ListDeliveries, ReplayDeliveries and WatchFinanceEvents."""
 
     def _delivery_plan(self, subscription_id: str) -> DeliveryPlan:
-        s = self._settings
-        policy = DeliveryPolicy(
-            poll_s=s.delivery_poll_s,
-            initial_backoff_s=s.delivery_initial_backoff_s,
-            max_backoff_s=s.delivery_max_backoff_s,
-            retry_window_s=s.delivery_retry_window_s,
-            attempt_timeout_s=s.delivery_timeout_s,
-        )
-        return DeliveryPlan(subscription_id=subscription_id, policy=policy)
+        return DeliveryPlan(subscription_id=subscription_id, policy=delivery_policy(self._settings))
 
     async def _visible_subscription(self, subscription_id: str) -> Subscription:
         """The subscription, when the caller may see it; another bank's is NOT_FOUND, like a missing one."""

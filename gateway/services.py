@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,13 @@ def printable_url(url: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
-    """A TOML value for the strings, numbers and booleans the shared settings hold."""
+    """A TOML value for the strings, numbers, booleans and tables (inline) the settings hold."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
@@ -163,10 +166,15 @@ class DevelopmentServices:
             "keys_dir": str(self.settings.resolved_keys_dir().resolve()),
         }
 
-    def write_settings(self, path: Path) -> None:
-        """A settings file for `CARBON_GATEWAY_CONFIG`, naming the shared services."""
+    def write_settings(self, path: Path, overrides: Mapping[str, Any] | None = None) -> None:
+        """A settings file for `CARBON_GATEWAY_CONFIG`, naming the shared services.
+
+        `overrides` add settings or replace shared ones (tests/process_cluster.py tunes its
+        processes so); one that is None is left out, so the process takes its default.
+        """
+        values = self.shared_settings() | dict(overrides or {})
         lines = ["# Written by `carbon-gateway services`: the shared parts every process must agree on."]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in self.shared_settings().items()]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items() if value is not None]
         path.write_text("\n".join(lines) + "\n")
 
     def addresses(self) -> dict[str, str]:

@@ -19,7 +19,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -30,16 +29,6 @@ from gateway.settings import ENV_PREFIX, Settings
 
 CLI = Path(sys.executable).parent / "carbon-gateway"
 _READY_TIMEOUT_S = 90.0
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
-    return json.dumps(str(value))
 
 
 @dataclass
@@ -124,15 +113,13 @@ class LocalCluster:
         await self.close()
 
     def _write_settings(self) -> None:
-        values = self.services.shared_settings() | {
+        cluster = {
             "plaintext": True,
             "grpc_port": 0,
             "metrics_port": 0,  # a free port each: several processes share this machine
             "watch_poll_s": 0.05,
         }
-        values |= self._overrides
-        lines = [f"{key} = {_toml(value)}" for key, value in values.items() if value is not None]
-        self.settings_file.write_text("\n".join(lines) + "\n")
+        self.services.write_settings(self.settings_file, cluster | self._overrides)
 
     @property
     def grpc_target(self) -> str:

@@ -23,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.finance import EventKind, RepoState, RetirementState
+from gateway.finance_deliveries import delivery_policy
 from gateway.runtime import EmbeddedGateway
 from protos.carbon.gateway.v1 import finance_pb2 as pb
 from protos.carbon.gateway.v1 import finance_pb2_grpc, transfer_pb2
@@ -49,7 +50,7 @@ from workflows.collateral import (
     repo_workflow_id,
 )
 from workflows.delivery import DeliveryPlan, DeliveryWorkflow
-from workflows.delivery_activities import DeliveryPolicy, delivery_workflow_id
+from workflows.delivery_activities import delivery_workflow_id
 from workflows.inputs import transfer_workflow_id
 from workflows.retirement import RetirementOutcome, RetirementWorkflow
 
@@ -186,14 +187,7 @@ async def test_a_delivery_run_that_continued_as_new_replays(gateway: EmbeddedGat
     subscription, _ = await asyncio.to_thread(book.subscribe, ORG, receiver.url, (), after, datetime.now(UTC))
     receiver.secret = subscription.secret
     s = gateway.settings
-    policy = DeliveryPolicy(
-        poll_s=s.delivery_poll_s,
-        initial_backoff_s=s.delivery_initial_backoff_s,
-        max_backoff_s=s.delivery_max_backoff_s,
-        retry_window_s=s.delivery_retry_window_s,
-        attempt_timeout_s=s.delivery_timeout_s,
-        looks_per_run=2,
-    )
+    policy = delivery_policy(s).model_copy(update={"looks_per_run": 2})
     # The event is waiting before the run starts, so the run's two looks deliver it (refused, then sent).
     (stored,) = await append(gateway, event(EventKind.LOAN_RECORDED, f"history-{next(_n)}"), after=after)
     workflow_id = delivery_workflow_id(subscription.subscription_id)

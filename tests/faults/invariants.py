@@ -30,7 +30,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -204,34 +204,50 @@ async def _call(method: object, request: object, deadline: float) -> object:
         await asyncio.sleep(_POLL_S)
 
 
+async def _poll(
+    ids: Iterable[str],
+    look: Callable[[str], Awaitable[transfer_pb2.Transfer | None]],
+    done: Callable[[transfer_pb2.Transfer], bool],
+    deadline: float,
+) -> list[str]:
+    """Look at each of `ids` every _POLL_S until `done` holds for it or `deadline` passes; the ids not
+    done by then. One that `look` answers None for (it noted why) is not looked at again."""
+    waiting = list(ids)
+    while waiting:
+        still = []
+        for tid in waiting:
+            found = await look(tid)
+            if found is not None and not done(found):
+                still.append(tid)
+        waiting = still
+        if waiting and time.monotonic() > deadline:
+            break
+        if waiting:
+            await asyncio.sleep(_POLL_S)
+    return waiting
+
+
 async def _final_states(
     transfers: transfer_pb2_grpc.TransferServiceStub, ids: list[str], within_s: float, violations: list[str]
 ) -> dict[str, transfer_pb2.Transfer]:
     """(a) Poll every transfer until it is final, at most `within_s` for all of them together."""
     deadline = time.monotonic() + within_s
     seen: dict[str, transfer_pb2.Transfer] = {}
-    waiting = list(ids)
-    while waiting:
-        still = []
-        for tid in waiting:
-            try:
-                found = await _call(transfers.GetTransfer, _T.GetTransferRequest(transfer_id=tid), deadline)
-            except grpc.aio.AioRpcError as error:
-                violations.append(f"(a) {tid}: GetTransfer answered {error.code().name}: {error.details()}")
-                continue
-            assert isinstance(found, transfer_pb2.Transfer)
-            seen[tid] = found
-            if found.state not in FINAL:
-                still.append(tid)
-        waiting = still
-        if waiting and time.monotonic() > deadline:
-            for tid in waiting:
-                violations.append(
-                    f"(a) {tid} is still {_T.TransferState.Name(seen[tid].state)} after {within_s:g} s"
-                )
-            break
-        if waiting:
-            await asyncio.sleep(_POLL_S)
+
+    async def look(tid: str) -> transfer_pb2.Transfer | None:
+        try:
+            found = await _call(transfers.GetTransfer, _T.GetTransferRequest(transfer_id=tid), deadline)
+        except grpc.aio.AioRpcError as error:
+            violations.append(f"(a) {tid}: GetTransfer answered {error.code().name}: {error.details()}")
+            return None
+        assert isinstance(found, transfer_pb2.Transfer)
+        seen[tid] = found
+        return found
+
+    late = await _poll(ids, look, lambda found: found.state in FINAL, deadline)
+    violations += [
+        f"(a) {tid} is still {_T.TransferState.Name(seen[tid].state)} after {within_s:g} s" for tid in late
+    ]
     return seen
 
 
@@ -315,21 +331,19 @@ async def _anchored_and_verified(
     """(d) Every settled transfer anchored, its receipt verified on chain, and the ledger's audit clean."""
     violations: list[str] = []
     deadline = time.monotonic() + within_s
-    waiting = [tid for tid in settled if report.outcomes[tid].state != _T.TRANSFER_STATE_ANCHORED]
-    while waiting:
-        still = []
-        for tid in waiting:
-            found = await _call(transfers.GetTransfer, _T.GetTransferRequest(transfer_id=tid), deadline)
-            assert isinstance(found, transfer_pb2.Transfer)
-            report.outcomes[tid] = found
-            if found.state != _T.TRANSFER_STATE_ANCHORED:
-                still.append(tid)
-        waiting = still
-        if waiting and time.monotonic() > deadline:
-            violations += [f"(d) {tid} settled but is not anchored after {within_s:g} s" for tid in waiting]
-            break
-        if waiting:
-            await asyncio.sleep(_POLL_S)
+
+    def anchored_now(found: transfer_pb2.Transfer) -> bool:
+        return found.state == _T.TRANSFER_STATE_ANCHORED
+
+    async def look(tid: str) -> transfer_pb2.Transfer:
+        found = await _call(transfers.GetTransfer, _T.GetTransferRequest(transfer_id=tid), deadline)
+        assert isinstance(found, transfer_pb2.Transfer)
+        report.outcomes[tid] = found
+        return found
+
+    unanchored = [tid for tid in settled if not anchored_now(report.outcomes[tid])]
+    waiting = await _poll(unanchored, look, anchored_now, deadline)
+    violations += [f"(d) {tid} settled but is not anchored after {within_s:g} s" for tid in waiting]
     oversight = oversight_pb2_grpc.OversightServiceStub(channel)
     w3 = connect(target.chain_rpc_url)
 

@@ -48,8 +48,12 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def ganache() -> Iterator[str]:
-    """A fresh ganache node for the block; its URL."""
+def ganache(*extra_args: str) -> Iterator[str]:
+    """A fresh ganache node for the block; its URL.
+
+    `extra_args` go on ganache's command line after the usual ones (`--miner.blockGasLimit=…`),
+    so a test that wants another kind of node still starts it, waits for it and stops it here.
+    """
     if not GANACHE.exists() or shutil.which("node") is None:
         pytest.fail(
             f"ganache is not installed at {GANACHE.relative_to(ROOT)}: run `npm ci` at the repository root "
@@ -67,6 +71,7 @@ def ganache() -> Iterator[str]:
         f"--wallet.accounts={OWNER_KEY},{FUNDS}",
         f"--wallet.accounts={OTHER_KEY},{FUNDS}",
         "--logging.quiet",
+        *extra_args,
     ]
     node = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
