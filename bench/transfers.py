@@ -128,6 +128,7 @@ async def main() -> None:
             temporal_port=0,
             temporal_ui_port=0,
             chain_rpc_port=0,
+            public_port=None,
             temporal_persist=not args.in_memory_temporal,
             plaintext=True,  # measures the saga, not TLS handshakes
         )

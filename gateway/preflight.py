@@ -43,6 +43,8 @@ def ports_needed(settings: Settings, kind: ProcessKind | None = ProcessKind.ALL)
     needs = []
     if kind is not None and kind.serves:
         needs.append(PortNeed(s.grpc_host, s.grpc_port, "the gateway's gRPC server", "grpc_port"))
+        if s.public_port is not None:
+            needs.append(PortNeed(s.public_host, s.public_port, "the public window", "public_port"))
     if kind is ProcessKind.ALL or kind is None:
         needs += _stand_in_ports(s)
     if s.metrics_port is not None and kind is not None:

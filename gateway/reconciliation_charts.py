@@ -1,4 +1,5 @@
-"""The reconciliation report's two charts, built once and drawn as SVG (HTML) or PNG (PDF).
+"""The gateway's charts: the reconciliation report's two, drawn as SVG (HTML) or PNG (PDF), and the
+public window's market figures (SVG).
 
 Figures are made with `matplotlib.figure.Figure`, never pyplot: no global figure
 registry, no GUI backend, nothing left open between requests. The SVG is drawn
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -63,7 +65,9 @@ def _plain(label: str) -> str:
     return label.replace("$", r"\$")
 
 
-def volumes_figure(volumes: list[Volume]) -> Figure | None:
+def volumes_figure(
+    volumes: list[Volume], *, ylabel: str = "units", legend_title: str = "registry"
+) -> Figure | None:
     """A bar per month, stacked by registry; None without volumes."""
     if not volumes:
         return None
@@ -82,19 +86,36 @@ def volumes_figure(volumes: list[Volume]) -> Figure | None:
         ax.bar(x, heights, bottom=bottom, label=_plain(registry), color=colours(i % colours.N), width=0.7)
         bottom += heights
     ax.set_xticks(x, [_plain(m) for m in months])
-    ax.set_ylabel("units")
+    ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
     handles, labels = ax.get_legend_handles_labels()  # listed top down, as the bars are stacked
     ax.legend(
         handles[::-1],
         labels[::-1],
-        title="registry",
+        title=legend_title,
         loc="upper left",
         bbox_to_anchor=(1.01, 1),
         frameon=False,
         fontsize="small",
     )
+    return fig
+
+
+def bars_figure(totals: dict[str, int], xlabel: str) -> Figure | None:
+    """One horizontal bar per label, largest first; None without totals."""
+    if not totals:
+        return None
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    fig = Figure(figsize=(7.5, 0.9 + 0.32 * len(ranked)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(ranked))
+    ax.barh(y, [units for _, units in ranked], color=matplotlib.colormaps["tab10"](2), height=0.65)
+    ax.set_yticks(y, [_plain(label) for label, _ in ranked])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
@@ -136,7 +157,13 @@ def flows_figure(flows: list[Flow]) -> Figure | None:
 def as_svg(fig: Figure) -> str:
     """The figure as an `<svg>` element to inline in HTML: no prolog, no metadata, the same bytes each time."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": _SVG_HASHSALT, "svg.fonttype": "none"}):
+    with (
+        matplotlib.rc_context({"svg.hashsalt": _SVG_HASHSALT, "svg.fonttype": "none"}),
+        warnings.catch_warnings(),
+    ):
+        # Text stays text (fonttype none) and the browser draws it in its own fonts, Chinese included:
+        # matplotlib's font lacking a glyph only skews its estimate of the label's width.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         fig.savefig(buf, format="svg", metadata=_NO_METADATA)
     svg = _SVG_PROLOG.sub("", buf.getvalue(), count=1)
     return _SVG_OPENING.sub(lambda tag: _SVG_XMLNS.sub("", tag.group()), svg, count=1)

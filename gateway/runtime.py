@@ -48,6 +48,7 @@ from gateway.demo import record_demo_holders, seed_demo_entities, seed_demo_hold
 from gateway.observability import Observability
 from gateway.orphan_sweep import sweep_forever
 from gateway.process_kind import ProcessKind, SharedPartMissing, external_parts_missing
+from gateway.public_site.server import PublicSite, PublicSiteServer
 from gateway.reconciliation_checks import GatewayChecks
 from gateway.server import start_grpc_server
 from gateway.services import printable_url, start_temporal_dev_server
@@ -118,6 +119,7 @@ class EmbeddedGateway:
     _embedded_chain: EmbeddedChain | None = None
     _miner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
+    _public: PublicSiteServer | None = None
 
     async def start(self) -> EmbeddedGateway:
         """Start every part; if one fails, stop those already running and re-raise."""
@@ -221,6 +223,10 @@ class EmbeddedGateway:
             audit=self.ledger.append_audit,
             interceptors=self.observability.grpc_interceptors,
         )
+        if s.public_port is not None:
+            node = s.public_chain_rpc_url or self.chain_url or s.chain_rpc_url or ""
+            self._public = PublicSiteServer(PublicSite(self.ledger, node))
+            await self._public.start(s.public_host, s.public_port)
         self._sweeper = asyncio.create_task(
             sweep_forever(
                 self.ledger,
@@ -374,6 +380,8 @@ class EmbeddedGateway:
         if self.kind.serves:
             shown["gRPC"] = f"{self.settings.grpc_host}:{self.grpc_port}"
         shown |= {"Temporal": self.temporal_address, "Sandbox registries": self.sandbox_url}
+        if self._public is not None:
+            shown["Public window"] = self._public.url
         if self.kind.serves:
             shown["gRPC security"] = (
                 "PLAINTEXT (development only: every caller holds every role)"
@@ -394,6 +402,8 @@ class EmbeddedGateway:
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(grace=2)
+        if self._public is not None:
+            await self._public.stop()
         for task in (self._sweeper, self._miner):
             if task is not None:
                 task.cancel()

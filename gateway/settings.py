@@ -199,6 +199,13 @@ class Settings(BaseSettings):
     tracing_endpoint: str | None = None
     service_name: str = "carbon-gateway"
 
+    # The public window (docs/public-window.md): a read-only website on its own port (None: not served;
+    # 0: a free port), served by every process that serves gRPC; its pages check receipts against
+    # `public_chain_rpc_url` (None: the chain node the gateway itself uses), which visitors may change.
+    public_host: str = "127.0.0.1"
+    public_port: int | None = Field(default=8080, ge=0, le=65535)
+    public_chain_rpc_url: str | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,

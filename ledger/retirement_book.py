@@ -55,7 +55,7 @@ class RetirementBook(Book):
                 session.add(_account_row(account, at))
                 session.flush()
                 return account, True
-            stored = _account(row)
+            stored = account_from_row(row)
             if stored != account:
                 raise AlreadyExists(
                     f"public-benefit account {account.account_id} is already open with other content",
@@ -94,7 +94,7 @@ class RetirementBook(Book):
                 session.add(_retirement_row(retirement))
                 session.flush()
                 return retirement, True
-            stored = _retirement(row)
+            stored = retirement_from_row(row)
             if _asked(stored) != _asked(retirement):
                 raise AlreadyExists(
                     f"retirement {retirement.retirement_id} exists with other content", field="retirement_id"
@@ -113,7 +113,7 @@ class RetirementBook(Book):
                 row = row if owner is not None and owner.operator == operator else None
             if row is None:
                 raise _no_retirement(retirement_id)
-            return _retirement(row)
+            return retirement_from_row(row)
 
         return self._read(read)
 
@@ -134,7 +134,7 @@ class RetirementBook(Book):
                 raise _no_retirement(retirement_id)
             current = RetirementState(row.state)
             if current is new:
-                return _retirement(row)
+                return retirement_from_row(row)
             if new not in _MOVES.get(current, frozenset()):
                 raise PreconditionFailed(
                     f"retirement {retirement_id} is {current.value}; it cannot become {new.value}"
@@ -142,13 +142,15 @@ class RetirementBook(Book):
             row.state = new.value
             row.reasons = [*row.reasons, *(r.model_dump(mode="json") for r in reasons)]
             if new is _S.RETIRED:
-                transfer = _settled_transfer(session, _retirement(row).retirement_transfer_id)
+                transfer = _settled_transfer(session, retirement_from_row(row).retirement_transfer_id)
                 row.retired_at = transfer.settled_at
                 session.flush()
-                account = _account(session.get_one(PublicBenefitAccountRow, row.account_id))
-                finance_event_rows.append(session, _completed(session, _retirement(row), account, transfer))
+                account = account_from_row(session.get_one(PublicBenefitAccountRow, row.account_id))
+                finance_event_rows.append(
+                    session, _completed(session, retirement_from_row(row), account, transfer)
+                )
             session.flush()
-            return _retirement(row)
+            return retirement_from_row(row)
 
         return self._write(change)
 
@@ -162,7 +164,7 @@ def _visible_account(session: Session, account_id: str, operator: str | None) ->
             resource_type="public-benefit account",
             resource_name=account_id,
         )
-    return _account(row)
+    return account_from_row(row)
 
 
 def _no_retirement(retirement_id: str) -> NotFound:
@@ -233,7 +235,7 @@ def _account_row(account: PublicBenefitAccount, at: datetime) -> PublicBenefitAc
     )
 
 
-def _account(row: PublicBenefitAccountRow) -> PublicBenefitAccount:
+def account_from_row(row: PublicBenefitAccountRow) -> PublicBenefitAccount:
     return PublicBenefitAccount(
         account_id=row.account_id,
         kind=BeneficiaryKind(row.kind),
@@ -262,7 +264,7 @@ def _retirement_row(retirement: Retirement) -> RetirementRow:
     )
 
 
-def _retirement(row: RetirementRow) -> Retirement:
+def retirement_from_row(row: RetirementRow) -> Retirement:
     seller = None
     if row.seller_registry_id is not None and row.seller_account_id is not None:
         seller = AccountRef(registry_id=row.seller_registry_id, account_id=row.seller_account_id)

@@ -61,6 +61,7 @@ from ledger.finance_book import FinanceBook
 from ledger.gauges import GaugeBook
 from ledger.library_book import LibraryBook
 from ledger.models import LocationRow, ReservationRow, TransferRow
+from ledger.public_book import PublicBook
 from ledger.rating_book import RatingBook
 from ledger.reconciliation_book import ReconciliationBook
 from ledger.retirement_book import RetirementBook
@@ -116,6 +117,7 @@ class Ledger:
         self.retirements = RetirementBook(self._reading, self._write)
         self.reconciliations = ReconciliationBook(self._reading, self._write)
         self.gauges = GaugeBook(self._reading, self._write)
+        self.public = PublicBook(self._reading, self._write)
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Ledger:

@@ -309,9 +309,24 @@ class _JsonRpcHandler(BaseHTTPRequestHandler):
             return _error(request_id, -32000, str(exc))
         return {"jsonrpc": "2.0", "id": request_id, "result": _to_json_rpc(result)}
 
+    def do_OPTIONS(self) -> None:
+        """A browser's preflight: the public window's pages read this node from another origin."""
+        self.send_response(204)
+        self._allow_any_origin()
+        self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _allow_any_origin(self) -> None:
+        # Read-only, no cookies or credentials: any page may ask, as of any public node.
+        self.send_header("Access-Control-Allow-Origin", "*")
+
     def _reply(self, payload: Any) -> None:
         data = json.dumps(payload).encode()
         self.send_response(200)
+        self._allow_any_origin()
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -117,6 +117,7 @@ class LocalCluster:
             "plaintext": True,
             "grpc_port": 0,
             "metrics_port": 0,  # a free port each: several processes share this machine
+            "public_port": 0,
             "watch_poll_s": 0.05,
         }
         self.services.write_settings(self.settings_file, cluster | self._overrides)

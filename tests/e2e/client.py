@@ -30,6 +30,7 @@ def gateway_settings(data_dir: Path, **overrides: Any) -> Settings:
         "temporal_persist": False,
         "chain_rpc_port": 0,
         "metrics_port": 0,
+        "public_port": 0,
         "chain_block_interval_s": 0.2,
         "watch_poll_s": 0.05,
         # Business behaviour is tested in development mode (one caller, every role); the

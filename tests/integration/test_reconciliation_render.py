@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pypdf
 import pytest
@@ -33,18 +31,8 @@ from domain.reconciliation import (
 )
 from domain.reconciliation_report import Flow, ReconciliationReport, RegistrySnapshot, Volume
 from gateway import reconciliation_render as rr
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RUN = "rec-2025-04"
 AT = datetime(2025, 4, 1, 2, 0, tzinfo=UTC)
 INJECTED = "<script>alert(1)</script>"
@@ -373,11 +361,7 @@ class Watched:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed (`make {CHROMIUM}` installs Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched

@@ -16,6 +16,7 @@ ALL_FREE = {
     "sandbox_port": 0,
     "chain_rpc_port": 0,
     "metrics_port": 0,
+    "public_port": 0,
 }
 
 
@@ -44,6 +45,7 @@ def held_port() -> Iterator[int]:
         ("sandbox_port", "the sandbox registries"),
         ("chain_rpc_port", "the embedded chain's JSON-RPC"),
         ("metrics_port", "the metrics endpoint"),
+        ("public_port", "the public window"),
     ],
 )
 def test_a_taken_port_is_refused_naming_it_and_its_user(held_port, setting, user):
@@ -74,6 +76,7 @@ def test_parts_run_elsewhere_bind_nothing(held_port):
         chain_rpc_port=held_port,
         grpc_port=0,
         metrics_port=None,
+        public_port=0,
     )
     assert ports_needed(settings) == []
     check_ports_free(settings)
@@ -81,14 +84,21 @@ def test_parts_run_elsewhere_bind_nothing(held_port):
 
 def test_a_disabled_ui_needs_no_port():
     needed = {n.setting for n in ports_needed(Settings(temporal_ui_port=0))}
-    assert needed == {"grpc_port", "temporal_port", "sandbox_port", "chain_rpc_port", "metrics_port"}
+    assert needed == {
+        "grpc_port",
+        "public_port",
+        "temporal_port",
+        "sandbox_port",
+        "chain_rpc_port",
+        "metrics_port",
+    }
 
 
 @pytest.mark.parametrize(
     ("kind", "binds"),
     [
         (ProcessKind.WORKER, {"metrics_port"}),
-        (ProcessKind.SERVE, {"grpc_port", "metrics_port"}),
+        (ProcessKind.SERVE, {"grpc_port", "public_port", "metrics_port"}),
         (None, {"temporal_port", "temporal_ui_port", "sandbox_port", "chain_rpc_port"}),
     ],
     ids=["worker", "serve", "services"],
