@@ -317,15 +317,19 @@ def _verify_data(
     )
 
 
-def settlement_page(s: PublicSettlement, receipt: SettlementReceipt | None, node: str, lang: Lang) -> bytes:
-    body = f"""<h2>{_e(word("settlement", lang))} {_e(s.transfer_id)}</h2>
+def _settlement_section(s: PublicSettlement, receipt: SettlementReceipt | None, node: str, lang: Lang) -> str:
+    """A settlement's facts with its verify and history panels: both record pages end so."""
+    return f"""<h2>{_e(word("settlement", lang))} {_e(s.transfer_id)}</h2>
 {_settlement_facts(s, lang)}
 {_verification(s, receipt, node, lang)}
 {_consistency_panel(lang)}"""
+
+
+def settlement_page(s: PublicSettlement, receipt: SettlementReceipt | None, node: str, lang: Lang) -> bytes:
     return _layout(
         lang,
         f"{word('settlement', lang)} {s.transfer_id}",
-        body,
+        _settlement_section(s, receipt, node, lang),
         path=f"/transfers/{s.transfer_id}",
         params={},
         data=_verify_data(lang, s, receipt, node),
@@ -354,10 +358,7 @@ def retirement_page(
     )
     body = f"""<h2>{_e(word("certificate", lang))} {_e(r.certificate_id)}</h2>
 {facts}
-<h2>{_e(word("settlement", lang))} {_e(s.transfer_id)}</h2>
-{_settlement_facts(s, lang)}
-{_verification(s, receipt, node, lang)}
-{_consistency_panel(lang)}"""
+{_settlement_section(s, receipt, node, lang)}"""
     return _layout(
         lang,
         f"{word('certificate', lang)} {r.certificate_id}",
