@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from temporalio.client import WorkflowHandle
 
 from gateway.settings import Settings
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
@@ -71,6 +73,17 @@ async def final_state(
     seen = [update.transfer async for update in watch]
     assert seen, "WatchTransfer sent nothing"
     return seen[-1]
+
+
+async def until_scheduled(handle: WorkflowHandle[Any, Any], activity: str, *, tries: int = 200) -> None:
+    """Wait until the saga itself has scheduled `activity`: the ledger's state moves as a step ends,
+    a moment before the workflow learns of it, so a test that must act at a step waits for this."""
+    for _ in range(tries):
+        events = (await handle.fetch_history()).events
+        if any(e.activity_task_scheduled_event_attributes.activity_type.name == activity for e in events):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the saga never scheduled {activity}")
 
 
 async def every_page(

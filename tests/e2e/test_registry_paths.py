@@ -11,7 +11,7 @@ import pytest
 from adapters import catalogue
 from compliance_rules.facts import Authorisation, AuthorisedUse
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
-from tests.e2e.client import SETTLED, final_state, transfer_request
+from tests.e2e.client import SETTLED, final_state, transfer_request, until_scheduled
 from tests.e2e.sandbox_admin import SandboxAdmin
 from workflows.inputs import transfer_workflow_id
 
@@ -225,7 +225,11 @@ async def test_cancelling_a_transfer_waiting_for_evidence_undoes_it(
     async for update in watch:
         if update.transfer.state == transfer_pb2.TRANSFER_STATE_CHECKED:
             break
-    await gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id)).cancel()
+    # Cancel once the saga is waiting for the evidence (the watch sees CHECKED a moment before the saga
+    # learns its check ended; a cancel in between ends REJECTED, with nothing reserved to undo).
+    handle = gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id))
+    await until_scheduled(handle, "find_evidence")
+    await handle.cancel()
     done = await final_state(transfers, transfer_id)
     assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED
     assert "CANCELLED" in [r.code for r in done.reasons]

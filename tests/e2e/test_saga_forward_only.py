@@ -14,7 +14,7 @@ import pytest
 from grpc_status import rpc_status
 
 from protos.carbon.gateway.v1 import registry_pb2, transfer_pb2
-from tests.e2e.client import final_state, transfer_request
+from tests.e2e.client import final_state, transfer_request, until_scheduled
 from tests.e2e.sandbox_admin import SandboxAdmin
 from workflows.inputs import transfer_workflow_id
 
@@ -102,13 +102,7 @@ async def test_a_cancel_during_finalise_cannot_interrupt_it(
     handle = gateway.client.get_workflow_handle(transfer_workflow_id(transfer_id))
     # The ledger says credited as the credit step ends; the cancel must come once the saga itself
     # has moved on to finalise (past its point of no return), not in between.
-    for _ in range(100):
-        events = (await handle.fetch_history()).events
-        if any(
-            e.activity_task_scheduled_event_attributes.activity_type.name == "finalise_source" for e in events
-        ):
-            break
-        await asyncio.sleep(0.1)
+    await until_scheduled(handle, "finalise_source")
     await handle.cancel()
     await asyncio.sleep(2)
     await sandbox.clear_all_faults()
