@@ -12,11 +12,11 @@ import `ledger_anchor`); `workflows.anchor_activities` joins the two.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyExists, NotFound
@@ -138,6 +138,26 @@ def tree_frontier(session: Session) -> int:
 def tree_node(session: Session, level: int, index: int) -> bytes | None:
     query = select(LogTreeNodeRow.hash).where(LogTreeNodeRow.level == level, LogTreeNodeRow.index == index)
     return session.scalar(query)
+
+
+def tree_nodes_at(session: Session, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The stored subtree roots among `keys` (level, index), in one query: what one proof needs."""
+    if not keys:
+        return {}
+    query = select(LogTreeNodeRow.level, LogTreeNodeRow.index, LogTreeNodeRow.hash).where(
+        tuple_(LogTreeNodeRow.level, LogTreeNodeRow.index).in_(list(keys))
+    )
+    return {(level, index): h for level, index, h in session.execute(query)}
+
+
+def leaves_at(session: Session, indices: Collection[int]) -> dict[int, bytes]:
+    """The leaves at `indices`, in one query."""
+    if not indices:
+        return {}
+    query = select(SettlementLogRow.leaf_index, SettlementLogRow.leaf).where(
+        SettlementLogRow.leaf_index.in_(list(indices))
+    )
+    return {index: leaf for index, leaf in session.execute(query)}
 
 
 def tree_nodes(session: Session) -> list[tuple[int, int, bytes]]:

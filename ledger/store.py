@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TypeVar
@@ -101,6 +101,22 @@ class LogTreeReader:
     def node(self, level: int, index: int) -> bytes | None:
         """The stored root of a perfect subtree, if it is stored."""
         return settlement_log.tree_node(self._session, level, index)
+
+    def frontier(self) -> int:
+        """The leaves the stored subtree roots cover."""
+        return settlement_log.tree_frontier(self._session)
+
+    def nodes(self, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored roots among the perfect subtrees `keys` (level, index), read at once."""
+        return settlement_log.tree_nodes_at(self._session, keys)
+
+    def leaves(self, indices: Collection[int]) -> dict[int, bytes]:
+        """The leaves at `indices`, read at once."""
+        return settlement_log.leaves_at(self._session, indices)
+
+    def leaf_range(self, start: int, end: int) -> list[bytes]:
+        """Leaves [start, end) in order."""
+        return settlement_log.leaf_range(self._session, start, end)
 
 
 class Ledger:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from domain.errors import InvalidInput, PreconditionFailed
 from gateway.settlement_proofs import audit, consistency, latest_tree_head
@@ -62,6 +62,28 @@ def test_proofs_from_the_stored_tree_equal_a_full_rebuild_as_the_log_grows(ledge
     assert ledger.log_tree_frontier() == 33, "only an extension moves the frontier"
     facts = consistency(ledger, 7, 40)
     assert facts.to_root == TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves()]).root(40)
+
+
+def test_a_proof_reads_the_ledger_in_a_few_queries_whatever_its_depth(ledger: Ledger) -> None:
+    """Planned, then read at once: the size, the frontier, the subtrees, the leaves below the frontier
+    and those past it, not one query per subtree (a proof at 10 million leaves needs about 30)."""
+    for index in range(70):
+        settle(ledger, index)
+    LedgerTree(ledger).extend()
+    for index in range(70, 75):
+        settle(ledger, index)  # past the frontier: the last anchor run did not cover them
+    full = TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves()])
+    statements: list[str] = []
+    event.listen(ledger._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with LedgerTree(ledger).reading(75) as tree:
+        for answer, expected in (
+            (tree.inclusion_proof(37, 75), full.inclusion_proof(37, 75)),
+            (tree.consistency_proof(33, 75), full.consistency_proof(33, 75)),
+            (tree.root(75), full.root(75)),
+        ):
+            assert answer == expected
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) <= 2 + 3 * 3, selects
 
 
 def test_the_audit_finds_a_stored_subtree_root_that_was_changed(ledger: Ledger) -> None:
