@@ -222,6 +222,7 @@ class EmbeddedGateway:
             transport=transport,
             audit=self.ledger.append_audit,
             interceptors=self.observability.grpc_interceptors,
+            saga_in_process=self.kind.works,
         )
         if s.public_port is not None:
             node = s.public_chain_rpc_url or self.chain_url or s.chain_rpc_url or ""

@@ -163,9 +163,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
 
 class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
-    def __init__(self, desk: TransferDesk, watch_poll_s: float) -> None:
+    def __init__(self, desk: TransferDesk, watch_poll_s: float, *, saga_in_process: bool = False) -> None:
+        """`saga_in_process`: the worker shares this process's ledger, so its commits wake watchers."""
         self._desk = desk
         self._watch_poll_s = watch_poll_s
+        self._saga_in_process = saga_in_process
 
     @mapped_on(ON_TRANSFER)
     async def SubmitTransfer(
@@ -241,22 +243,29 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         States come from the ledger's event history, so none is skipped however
         quickly the saga moves between two looks.
         """
+        try:
+            request_bounds.check(request)
+        except GatewayError as error:
+            await abort_with(context, named_resource(error, request, ON_TRANSFER))
+            return
         sent = 0
         pause = self._watch_poll_s
         visible = current_caller().visible_org
-        while True:
-            try:
-                if not sent:
-                    request_bounds.check(request)
-                transfer, events = await self._desk.history(request.transfer_id, visible)
-            except GatewayError as error:
-                await abort_with(context, named_resource(error, request, ON_TRANSFER))
-                return
-            for upto in range(sent + 1, len(events) + 1):
-                yield transfer_pb2.WatchTransferResponse(transfer=self._shown(transfer, events[:upto]))
-            if events and events[-1].state in WATCH_ENDS:
-                return
-            # Look often while the saga moves, less often while it waits (for evidence, say).
-            pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)
-            sent = len(events)
-            await asyncio.sleep(pause)
+        with self._desk.watching(request.transfer_id) as wake:
+            while True:
+                wake.clear()  # before the read: a commit after it wakes the wait below
+                try:
+                    transfer, events = await self._desk.history(request.transfer_id, visible)
+                except GatewayError as error:
+                    await abort_with(context, named_resource(error, request, ON_TRANSFER))
+                    return
+                for upto in range(sent + 1, len(events) + 1):
+                    yield transfer_pb2.WatchTransferResponse(transfer=self._shown(transfer, events[:upto]))
+                if events and events[-1].state in WATCH_ENDS:
+                    return
+                if self._saga_in_process:  # each step's commit wakes us; the look catches other writers
+                    pause = _WATCH_MAX_PAUSE_S
+                else:  # look often while the saga moves, less often while it waits (for evidence, say)
+                    pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)
+                sent = len(events)
+                await wake.wait(pause)

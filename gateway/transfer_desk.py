@@ -40,6 +40,7 @@ from domain.units import UnitStatus
 from gateway.settings import Settings
 from gateway.wire import serial_of
 from ledger import Ledger, TransferEvent
+from ledger.transfer_changes import Wake
 from workflows import search_attributes
 from workflows.inputs import (
     EvidenceWait,
@@ -161,6 +162,10 @@ class TransferDesk:
                 )
                 return Decision(allowed=False, findings=[finding])
         return None
+
+    def watching(self, transfer_id: str) -> contextlib.AbstractContextManager[Wake]:
+        """A wake-up rung when a write in this process adds to `transfer_id`'s history."""
+        return self._ledger.changes.watching(transfer_id)
 
     async def history(
         self, transfer_id: str, visible_to: str | None = None

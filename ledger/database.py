@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.transfer_changes import TransferChanges
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # How long a SQLite writer waits for the write lock before giving up; generous,
@@ -56,14 +58,18 @@ class WriteSessions:
     in the busy handler, as before. PostgreSQL needs no turns.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, changes: TransferChanges | None = None) -> None:
         self._sessions = sessionmaker(writer(engine), expire_on_commit=False)
         self._turns = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._changes = changes
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
+        """A write transaction; once it commits, this process's watchers of what it changed wake."""
         with self._turns or nullcontext(), self._sessions.begin() as session:
             yield session
+        if self._changes is not None:
+            self._changes.committed(session)
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:

@@ -66,6 +66,7 @@ from ledger.rating_book import RatingBook
 from ledger.reconciliation_book import ReconciliationBook
 from ledger.retirement_book import RetirementBook
 from ledger.settlement_log import AnchorAttempt, AnchorEntry, LogEntry
+from ledger.transfer_changes import TransferChanges
 from ledger.transfer_rows import TransferEvent
 
 T = TypeVar("T")
@@ -125,7 +126,8 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
-        self._writing = WriteSessions(engine)
+        self.changes = TransferChanges()  # this process's watchers wake when a write here commits
+        self._writing = WriteSessions(engine, self.changes)
         self.finance = FinanceBook(self._reading, self._write)
         self.deliveries = DeliveryBook(self._reading, self._write)
         self.ratings = RatingBook(self._reading, self._write)

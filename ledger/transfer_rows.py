@@ -26,6 +26,7 @@ from domain.transfers import (
     check_transition,
 )
 from ledger.models import TransferEventRow, TransferRow
+from ledger.transfer_changes import note_changed
 
 
 class TransferEvent(NamedTuple):
@@ -167,6 +168,7 @@ def append_event(
     last = session.scalar(
         select(func.max(TransferEventRow.seq)).where(TransferEventRow.transfer_id == transfer_id)
     )
+    note_changed(session, transfer_id)
     session.add(
         TransferEventRow(
             transfer_id=transfer_id,

@@ -1,0 +1,58 @@
+"""A write that adds to a transfer's history wakes this process's watchers of that transfer, once it commits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.errors import IllegalTransition
+from domain.transfers import TransferState
+from ledger import Ledger
+from tests.integration.ledger_samples import BACKENDS, later, open_ledger, running_cluster, transfer
+from tests.postgres_cluster import ThrowawayCluster
+
+# Long enough that a wake-up never comes from the time running out on a loaded machine.
+NEVER_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[ThrowawayCluster]:
+    yield from running_cluster()
+
+
+@pytest.fixture(params=BACKENDS)
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    yield from open_ledger(str(request.param), tmp_path, request)
+
+
+async def test_a_step_committed_on_a_writer_thread_wakes_its_watcher(ledger: Ledger):
+    await asyncio.to_thread(ledger.record_received, transfer("t-woken"))
+    with ledger.changes.watching("t-woken") as wake, ledger.changes.watching("t-other") as other:
+        wake.clear()
+        await asyncio.to_thread(ledger.advance, "t-woken", TransferState.CHECKED, later(1))
+        assert await wake.wait(NEVER_S)
+        assert not await other.wait(0.05)  # a watcher of another transfer sleeps on
+        wake.clear()
+        assert not await wake.wait(0.05)  # cleared: nothing new, no wake
+
+
+async def test_a_write_that_fails_wakes_no_one(ledger: Ledger):
+    await asyncio.to_thread(ledger.record_received, transfer("t-refused"))
+    with ledger.changes.watching("t-refused") as wake:
+        with pytest.raises(IllegalTransition):  # received → settled skips every step: rolled back
+            await asyncio.to_thread(ledger.advance, "t-refused", TransferState.DESTINATION_CREDITED, later(1))
+        assert not await wake.wait(0.05)
+        history = await asyncio.to_thread(ledger.history, "t-refused")
+        assert [e.state for e in history] == [TransferState.RECEIVED]
+
+
+async def test_a_watch_ended_leaves_nothing_behind(ledger: Ledger):
+    await asyncio.to_thread(ledger.record_received, transfer("t-left"))
+    with ledger.changes.watching("t-left"):
+        pass
+    await asyncio.to_thread(ledger.advance, "t-left", TransferState.CHECKED, later(1))  # no one to ring
+    with ledger.changes.watching("t-left") as wake:
+        assert not await wake.wait(0.05)  # a new watch hears only what commits after it began
