@@ -169,7 +169,8 @@ class Settings(BaseSettings):
     orphan_sweep_interval_s: float = Field(default=60.0, gt=0)
     orphan_grace_s: float = Field(default=10.0, ge=0)
 
-    # How often WatchTransfer looks at the ledger for a new state.
+    # How often WatchTransfer looks at the ledger for a new state while the saga moves, when the
+    # worker runs in another process; a process that runs the worker wakes its watchers on commit.
     watch_poll_s: float = 0.2
 
     # Event deliveries to banks' endpoints (docs/finance-events.md): how often a subscription looks
