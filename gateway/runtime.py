@@ -153,6 +153,9 @@ class EmbeddedGateway:
             )  # before anything else starts
         await self._start_sandbox()
         self.ledger = Ledger.open(s.resolved_ledger_url())
+        self.ledger.changes.writers_here = self.kind.works  # this worker's commits wake watchers here
+        if transport is not None:
+            self.ledger.changes.listen_to_other_processes(s.resolved_ledger_url())
         self.observability.watch_ledger(self.ledger)
         outgrown = self.ledger.outgrows_sqlite()
         if outgrown is not None:
@@ -222,7 +225,6 @@ class EmbeddedGateway:
             transport=transport,
             audit=self.ledger.append_audit,
             interceptors=self.observability.grpc_interceptors,
-            saga_in_process=self.kind.works,
         )
         if s.public_port is not None:
             node = s.public_chain_rpc_url or self.chain_url or s.chain_rpc_url or ""

@@ -58,13 +58,11 @@ async def start_grpc_server(
     transport: Transport = PLAINTEXT,
     audit: Audit | None = None,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
-    saga_in_process: bool = False,
 ) -> tuple[grpc.aio.Server, int]:
     """Start serving on `address` (port 0 picks a free one); returns the server and its port.
 
     `interceptors` run before the access check (outermost first), so tracing and log fields
-    cover refused calls too. `saga_in_process`: this process runs the worker, so watchers are
-    woken by its commits rather than polling.
+    cover refused calls too.
     """
     server = grpc.aio.server(
         interceptors=[*interceptors, AccessInterceptor(identify=transport.identify, audit=audit)],
@@ -74,9 +72,7 @@ async def start_grpc_server(
         ],
     )
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(RegistryServicer(adapters, ledger), server)
-    transfer_pb2_grpc.add_TransferServiceServicer_to_server(
-        TransferServicer(desk, watch_poll_s, saga_in_process=saga_in_process), server
-    )
+    transfer_pb2_grpc.add_TransferServiceServicer_to_server(TransferServicer(desk, watch_poll_s), server)
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(
         OversightServicer(ledger, desk.temporal, desk.settings), server
     )

@@ -163,11 +163,9 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
 
 class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
-    def __init__(self, desk: TransferDesk, watch_poll_s: float, *, saga_in_process: bool = False) -> None:
-        """`saga_in_process`: the worker shares this process's ledger, so its commits wake watchers."""
+    def __init__(self, desk: TransferDesk, watch_poll_s: float) -> None:
         self._desk = desk
         self._watch_poll_s = watch_poll_s
-        self._saga_in_process = saga_in_process
 
     @mapped_on(ON_TRANSFER)
     async def SubmitTransfer(
@@ -263,7 +261,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
                     yield transfer_pb2.WatchTransferResponse(transfer=self._shown(transfer, events[:upto]))
                 if events and events[-1].state in WATCH_ENDS:
                     return
-                if self._saga_in_process:  # each step's commit wakes us; the look catches other writers
+                if self._desk.woken_by_every_saga():  # each step's commit wakes us; the look is a fallback
                     pause = _WATCH_MAX_PAUSE_S
                 else:  # look often while the saga moves, less often while it waits (for evidence, say)
                     pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)

@@ -167,6 +167,11 @@ class TransferDesk:
         """A wake-up rung when a write in this process adds to `transfer_id`'s history."""
         return self._ledger.changes.watching(transfer_id)
 
+    def woken_by_every_saga(self) -> bool:
+        """Whether every saga step's commit rings `watching` here (the worker runs here, or PostgreSQL
+        tells us); otherwise watchers look for themselves."""
+        return self._ledger.changes.heard_from_all_writers()
+
     async def history(
         self, transfer_id: str, visible_to: str | None = None
     ) -> tuple[Transfer, list[TransferEvent]]:

@@ -149,6 +149,7 @@ class Ledger:
         return cls(engine)
 
     def close(self) -> None:
+        self.changes.stop_listening()
         self._engine.dispose()
 
     def __enter__(self) -> Ledger:

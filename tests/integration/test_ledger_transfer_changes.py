@@ -11,6 +11,7 @@ import pytest
 from domain.errors import IllegalTransition
 from domain.transfers import TransferState
 from ledger import Ledger
+from ledger.transfer_changes import note_changed
 from tests.integration.ledger_samples import BACKENDS, later, open_ledger, running_cluster, transfer
 from tests.postgres_cluster import ThrowawayCluster
 
@@ -56,3 +57,44 @@ async def test_a_watch_ended_leaves_nothing_behind(ledger: Ledger):
     await asyncio.to_thread(ledger.advance, "t-left", TransferState.CHECKED, later(1))  # no one to ring
     with ledger.changes.watching("t-left") as wake:
         assert not await wake.wait(0.05)  # a new watch hears only what commits after it began
+
+
+@pytest.fixture
+def two_processes(cluster: ThrowawayCluster) -> Iterator[tuple[Ledger, Ledger]]:
+    """Two ledgers on one PostgreSQL database, each with its own watchers, as two processes have."""
+    url = cluster.create_database()
+    with Ledger.open(url) as serving, Ledger.open(url) as working:
+        serving.changes.listen_to_other_processes(url)
+        yield serving, working
+
+
+@pytest.mark.postgres
+async def test_postgresql_tells_another_process_of_a_commit_and_not_of_a_rollback(two_processes):
+    serving, working = two_processes
+    listener = serving.changes._listener
+    assert listener is not None
+    await asyncio.to_thread(listener.listening.wait, NEVER_S)
+    assert serving.changes.heard_from_all_writers()
+    await asyncio.to_thread(working.record_received, transfer("t-elsewhere"))
+    with serving.changes.watching("t-elsewhere") as wake:
+        wake.clear()
+        await asyncio.to_thread(working.advance, "t-elsewhere", TransferState.CHECKED, later(1))
+        assert await wake.wait(NEVER_S)
+        wake.clear()
+
+        def noted_then_rolled_back() -> None:
+            with pytest.raises(RuntimeError), working._writing.begin() as session:
+                note_changed(session, "t-elsewhere")
+                raise RuntimeError("rolled back")
+
+        await asyncio.to_thread(noted_then_rolled_back)
+        assert not await wake.wait(0.5)
+
+
+def test_sqlite_has_no_one_to_tell_other_processes(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.changes.listen_to_other_processes(url)
+        assert not ledger.changes.heard_from_all_writers()  # its watchers poll
+        ledger.changes.writers_here = True
+        assert ledger.changes.heard_from_all_writers()
