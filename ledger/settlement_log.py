@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyExists, NotFound
@@ -144,8 +144,10 @@ def tree_nodes_at(session: Session, keys: Collection[tuple[int, int]]) -> dict[t
     """The stored subtree roots among `keys` (level, index), in one query: what one proof needs."""
     if not keys:
         return {}
+    # One equality pair per key, OR-ed: both databases search the primary key once per pair, where
+    # SQLite scans the whole table for a row-value IN list.
     query = select(LogTreeNodeRow.level, LogTreeNodeRow.index, LogTreeNodeRow.hash).where(
-        tuple_(LogTreeNodeRow.level, LogTreeNodeRow.index).in_(list(keys))
+        or_(*(and_(LogTreeNodeRow.level == level, LogTreeNodeRow.index == index) for level, index in keys))
     )
     return {(level, index): h for level, index, h in session.execute(query)}
 

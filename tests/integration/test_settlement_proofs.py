@@ -73,8 +73,8 @@ def test_a_proof_reads_the_ledger_in_a_few_queries_whatever_its_depth(ledger: Le
     for index in range(70, 75):
         settle(ledger, index)  # past the frontier: the last anchor run did not cover them
     full = TreeHasher([leaf_hash(leaf) for leaf in ledger.log_leaves()])
-    statements: list[str] = []
-    event.listen(ledger._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    statements: list[tuple[str, object]] = []
+    event.listen(ledger._engine, "before_cursor_execute", lambda *args: statements.append((args[2], args[3])))
     with LedgerTree(ledger).reading(75) as tree:
         for answer, expected in (
             (tree.inclusion_proof(37, 75), full.inclusion_proof(37, 75)),
@@ -82,8 +82,14 @@ def test_a_proof_reads_the_ledger_in_a_few_queries_whatever_its_depth(ledger: Le
             (tree.root(75), full.root(75)),
         ):
             assert answer == expected
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 2 + 3 * 3, selects
+    # Each query searches an index: a table scan costs O(n) however few queries there are.
+    with ledger._engine.connect() as db:
+        for statement, parameters in selects:
+            plan = db.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            scans = [step[3] for step in plan if step[3].startswith("SCAN") and "CONSTANT ROW" not in step[3]]
+            assert not scans, (statement, scans)
 
 
 def test_the_audit_finds_a_stored_subtree_root_that_was_changed(ledger: Ledger) -> None:
