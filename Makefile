@@ -28,8 +28,10 @@ run: $(STAMP)
 
 # The browser test's chromium, as one more prerequisite of `test`.
 test: $(CHROMIUM)
+# Three test processes on two cores: most of the suite's time is waiting on Temporal, the
+# registries and the chain (a two-process run keeps the cores about 65 % busy).
 test: $(STAMP) $(NODE_STAMP) lint types contract-check
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -80,15 +80,18 @@ async def test_postgresql_tells_another_process_of_a_commit_and_not_of_a_rollbac
         wake.clear()
         await asyncio.to_thread(working.advance, "t-elsewhere", TransferState.CHECKED, later(1))
         assert await wake.wait(NEVER_S)
-        wake.clear()
 
-        def noted_then_rolled_back() -> None:
-            with pytest.raises(RuntimeError), working._writing.begin() as session:
-                note_changed(session, "t-elsewhere")
-                raise RuntimeError("rolled back")
+    def noted_then_rolled_back() -> None:
+        with pytest.raises(RuntimeError), working._writing.begin() as session:
+            note_changed(session, "t-never")
+            raise RuntimeError("rolled back")
 
+    with serving.changes.watching("t-never") as never, serving.changes.watching("t-after") as after:
         await asyncio.to_thread(noted_then_rolled_back)
-        assert not await wake.wait(0.5)
+        await asyncio.to_thread(working.record_received, transfer("t-after"))
+        # PostgreSQL delivers notifications in commit order: had the rollback sent one, it came first.
+        assert await after.wait(NEVER_S)
+        assert not await never.wait(0)
 
 
 def test_sqlite_has_no_one_to_tell_other_processes(tmp_path: Path):
