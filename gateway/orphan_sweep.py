@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.errors import IllegalTransition
 from domain.transfers import FINAL_STATES, Reason, Transfer, TransferState
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger
@@ -72,10 +73,15 @@ async def _mend(
         message=f"the saga of this transfer {why} while it stood {transfer.state.value}: "
         "check both registries and record how it was resolved",
     )
+    try:
+        await asyncio.to_thread(
+            ledger.advance, tid, TransferState.NEEDS_INTERVENTION, datetime.now(UTC), (reason,)
+        )
+    except IllegalTransition:
+        # Listed while open, but its saga finished it (settled, say) before we asked Temporal.
+        log.info("transfer %s: its saga finished it meanwhile; nothing to flag", tid)
+        return
     log.info("transfer %s: saga %s at %s; flagged for intervention", tid, why, transfer.state.value)
-    await asyncio.to_thread(
-        ledger.advance, tid, TransferState.NEEDS_INTERVENTION, datetime.now(UTC), (reason,)
-    )
     report.flagged.append(tid)
 
 

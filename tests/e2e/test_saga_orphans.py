@@ -8,7 +8,7 @@ import pytest
 
 from adapters import catalogue
 from domain.transfers import AccountRef, Transfer, TransferRequest, TransferState
-from gateway.orphan_sweep import sweep
+from gateway.orphan_sweep import SweepReport, _mend, sweep
 from protos.carbon.gateway.v1 import transfer_pb2
 from tests.e2e.client import final_state
 from tests.e2e.sandbox_admin import SandboxAdmin
@@ -41,12 +41,20 @@ async def test_a_recorded_transfer_whose_start_was_lost_is_started_by_the_sweep(
     await sandbox.seed("cn-ccer", account, serial)
     await sandbox.open_account("cn-sz-ets", f"{account}-sz")
     transfer_id = f"orphan-{account}"
-    recorded_only(gateway.ledger, transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial)
+    listed = recorded_only(
+        gateway.ledger, transfer_id, ("cn-ccer", account), ("cn-sz-ets", f"{account}-sz"), serial
+    )
     report = await sweep(gateway.ledger, gateway.desk, gateway.client, grace_s=0)
     assert transfer_id in report.started
     assert (await final_state(transfers, transfer_id)).state == transfer_pb2.TRANSFER_STATE_ANCHORED
     again = await sweep(gateway.ledger, gateway.desk, gateway.client, grace_s=0)
     assert transfer_id not in again.started + again.flagged
+    # A pass that listed it while open and asks Temporal after the saga finished it: nothing to flag,
+    # and the sweep goes on (it used to die on the refused move, leaving later orphans unstarted).
+    late = SweepReport()
+    await _mend(listed, gateway.ledger, gateway.desk, gateway.client, late)
+    assert late.flagged == [] and late.started == []
+    assert (await final_state(transfers, transfer_id)).state == transfer_pb2.TRANSFER_STATE_ANCHORED
 
 
 async def test_a_transfer_past_its_lock_with_no_saga_is_flagged_not_restarted(
