@@ -58,7 +58,7 @@ class WriteSessions:
     in the busy handler, as before. PostgreSQL needs no turns.
     """
 
-    def __init__(self, engine: Engine, changes: TransferChanges | None = None) -> None:
+    def __init__(self, engine: Engine, changes: TransferChanges) -> None:
         self._sessions = sessionmaker(writer(engine), expire_on_commit=False)
         self._turns = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._changes = changes
@@ -68,8 +68,7 @@ class WriteSessions:
         """A write transaction; once it commits, this process's watchers of what it changed wake."""
         with self._turns or nullcontext(), self._sessions.begin() as session:
             yield session
-        if self._changes is not None:
-            self._changes.committed(session)
+        self._changes.committed(session)
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:

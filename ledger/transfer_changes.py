@@ -39,7 +39,7 @@ def note_changed(session: Session, transfer_id: str) -> None:
 
 
 class Wake:
-    """One watcher's alarm: set when a commit in this process touched its transfer."""
+    """One watcher's alarm: set when a commit touched its transfer (made here, or heard from PostgreSQL)."""
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
