@@ -3,7 +3,9 @@
 Starts an embedded gateway in a temporary folder, seeds N CCER blocks, submits N
 transfers concurrently over gRPC and follows each to its final state. Then runs N
 bare workflows of the same number of no-op activities on the same Temporal server
-and worker settings, and prints both and their ratio (the gateway's overhead).
+and worker settings, and prints both and their ratio (the gateway's overhead), with
+the CPU each process spent per transfer (this one holds the gateway: its gRPC server,
+worker and ledger; the Temporal server and the sandbox registries are children).
 
     .venv/bin/python bench/transfers.py [-n 200] [--json results.json]
 """
@@ -22,7 +24,7 @@ import grpc
 from temporalio.worker import Worker
 
 from bench.bare_workflow import BareWorkflow, no_op
-from bench.measure import percentile, progress, write_csv, write_json
+from bench.measure import cpu_ms_per, cpu_seconds, percentile, progress, write_csv, write_json
 from gateway.demo import DemoHolding, open_accounts, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
 from gateway.settings import Settings
@@ -31,8 +33,10 @@ from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
 SAGA_STEPS = 6  # check, reserve, lock, credit, finalise, settle
 
 
-def summary(name: str, latencies: list[float], wall: float) -> dict[str, float | str]:
-    """Throughput and submit→final latency of one run, for the table, JSON and CSV."""
+def summary(
+    name: str, latencies: list[float], wall: float, cpu_ms: dict[str, float]
+) -> dict[str, float | str]:
+    """Throughput, submit→final latency and CPU per transfer of one run, for the table, JSON and CSV."""
     return {
         "run": name,
         "count": len(latencies),
@@ -40,6 +44,8 @@ def summary(name: str, latencies: list[float], wall: float) -> dict[str, float |
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000,
+        "cpu_ms_total": sum(cpu_ms.values()),
+        **{f"cpu_ms {process}": ms for process, ms in sorted(cpu_ms.items())},
     }
 
 
@@ -81,10 +87,11 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
             latencies.append(time.perf_counter() - started)
             progress(f"gateway: {len(latencies)}/{n} settled", done=len(latencies) == n)
 
+        cpu = cpu_seconds()
         wall_start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - wall_start
-    return summary("gateway transfers", latencies, wall)
+    return summary("gateway transfers", latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n))
 
 
 async def baseline_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
@@ -102,10 +109,13 @@ async def baseline_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
             latencies.append(time.perf_counter() - started)
             progress(f"bare temporal: {len(latencies)}/{n} done", done=len(latencies) == n)
 
+        cpu = cpu_seconds()
         wall_start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - wall_start
-    return summary(f"bare workflow, {SAGA_STEPS} no-op activities", latencies, wall)
+    return summary(
+        f"bare workflow, {SAGA_STEPS} no-op activities", latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n)
+    )
 
 
 async def main() -> None:
@@ -142,6 +152,7 @@ async def main() -> None:
         "throughput_ratio": float(ours["per_second"]) / float(bare["per_second"]),
         "p50_ratio": float(ours["p50_ms"]) / float(bare["p50_ms"]),
         "p99_ratio": float(ours["p99_ms"]) / float(bare["p99_ms"]),
+        "cpu_ratio": float(ours["cpu_ms_total"]) / float(bare["cpu_ms_total"]),
     }
     print(f"{'run':<40} {'n':>5} {'per s':>8} {'p50 ms':>9} {'p99 ms':>9}")
     for row in (ours, bare):
@@ -149,9 +160,14 @@ async def main() -> None:
             f"{row['run']:<40} {row['count']:>5} {float(row['per_second']):>8.1f} "
             f"{float(row['p50_ms']):>9.0f} {float(row['p99_ms']):>9.0f}"
         )
+    for row in (ours, bare):
+        shares = ", ".join(
+            f"{k[len('cpu_ms ') :]} {float(v):.0f}" for k, v in row.items() if k.startswith("cpu_ms ")
+        )
+        print(f"CPU ms per transfer, {row['run']}: {float(row['cpu_ms_total']):.0f} ({shares})")
     print(
         f"gateway / bare: throughput {ratio['throughput_ratio']:.2f}x, "
-        f"p50 {ratio['p50_ratio']:.2f}x, p99 {ratio['p99_ratio']:.2f}x"
+        f"p50 {ratio['p50_ratio']:.2f}x, p99 {ratio['p99_ratio']:.2f}x, CPU {ratio['cpu_ratio']:.2f}x"
     )
     write_json(args.json, {"gateway": ours, "bare": bare, "ratios": ratio})
     write_csv(args.csv, [ours, bare])
