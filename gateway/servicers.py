@@ -41,6 +41,9 @@ Method = Callable[..., Awaitable[R]]
 # NEEDS_INTERVENTION, where only an operator's ResolveTransfer moves the transfer on.
 WATCH_ENDS = FINAL_STATES - {TransferState.SETTLED}
 _WATCH_MAX_PAUSE_S = 2.0
+# With every saga's commit waking the stream, its own look only covers a wake-up lost (a bug, a
+# writer we do not hear): rare enough that hundreds of streams need not read the ledger each second.
+_WATCH_FALLBACK_S = 10.0
 
 
 def named_resource(error: GatewayError, request: Message, resource: tuple[str, str] | None) -> GatewayError:
@@ -262,7 +265,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
                 if events and events[-1].state in WATCH_ENDS:
                     return
                 if self._desk.woken_by_every_saga():  # each step's commit wakes us; the look is a fallback
-                    pause = _WATCH_MAX_PAUSE_S
+                    pause = _WATCH_FALLBACK_S
                 else:  # look often while the saga moves, less often while it waits (for evidence, say)
                     pause = self._watch_poll_s if len(events) > sent else min(pause * 2, _WATCH_MAX_PAUSE_S)
                 sent = len(events)

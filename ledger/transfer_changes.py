@@ -2,12 +2,13 @@
 
 A `WatchTransfer` stream otherwise polls the ledger several times a second for every
 transfer it follows; hundreds of watchers make that most of the ledger's reads. Writes
-made in this process (the saga's steps when the worker runs here) wake the watchers of
-the transfers they touched instead. On PostgreSQL each such write also sends a NOTIFY,
-which PostgreSQL delivers only when the transaction commits, so a gRPC process whose
-workers run elsewhere hears them through one listening connection. A wake-up is a hint,
-never the only way to learn: watchers still look now and then, and poll as before while
-no one may be telling them (SQLite across processes, the listener reconnecting).
+wake the watchers of the transfers they touched instead. On PostgreSQL each such write
+sends a NOTIFY, which PostgreSQL delivers only when the transaction commits, and every
+serving process hears every process's commits, its own included, through one listening
+connection: so a commit wakes its watchers once, wherever the worker that made it runs.
+On SQLite only this process's own commits ring. A wake-up is a hint, never the only way
+to learn: watchers still look now and then, and poll as before while no one may be
+telling them (SQLite across processes, the listener reconnecting).
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ class Wake:
 
     async def wait(self, timeout_s: float) -> bool:
         """Until rung (True) or `timeout_s` passes (False), whichever comes first."""
+        # A timeout scope, not `wait_for`: no task per wait, and hundreds of watchers wait at once.
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._event.wait()
         return self._event.is_set()
 
 
@@ -67,15 +70,21 @@ class TransferChanges:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wakes: dict[str, set[Wake]] = {}
-        self.writers_here = False  # the saga's worker writes through this process's ledger
+        self.writers_here = False  # the saga's worker writes through this process's ledger (SQLite)
         self._listener: _Listener | None = None
 
     def heard_from_all_writers(self) -> bool:
         """Whether every saga's commit wakes this process's watchers (else they must poll)."""
-        return self.writers_here or (self._listener is not None and self._listener.listening.is_set())
+        if self._listener is not None:
+            return self._listener.listening.is_set()
+        return self.writers_here
 
     def listen_to_other_processes(self, ledger_url: str) -> None:
-        """On PostgreSQL, hear other processes' commits through one LISTEN connection (a thread)."""
+        """On PostgreSQL, hear every process's commits through one LISTEN connection (a thread).
+
+        This process's own commits then come back the same way and no longer ring directly,
+        so each commit wakes its watchers once.
+        """
         url = make_url(ledger_url)
         if url.get_backend_name() != "postgresql" or self._listener is not None:
             return
@@ -113,8 +122,12 @@ class TransferChanges:
                         del self._wakes[transfer_id]
 
     def committed(self, session: Session) -> None:
-        """After `session` committed: ring the watchers of every transfer it noted."""
-        for transfer_id in session.info.pop(_CHANGED, ()):
+        """After `session` committed: ring the watchers of every transfer it noted (unless the
+        listener will: PostgreSQL tells it of this commit too)."""
+        noted = session.info.pop(_CHANGED, ())
+        if self._listener is not None:
+            return
+        for transfer_id in noted:
             self.ring(transfer_id)
 
 

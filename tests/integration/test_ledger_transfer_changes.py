@@ -101,3 +101,36 @@ def test_sqlite_has_no_one_to_tell_other_processes(tmp_path: Path):
         assert not ledger.changes.heard_from_all_writers()  # its watchers poll
         ledger.changes.writers_here = True
         assert ledger.changes.heard_from_all_writers()
+
+
+@pytest.mark.postgres
+async def test_a_listening_process_is_woken_once_by_its_own_commit(cluster: ThrowawayCluster):
+    """Its commit comes back through PostgreSQL, so it does not ring its watchers a second time itself."""
+    url = cluster.create_database()
+    with Ledger.open(url) as ledger:
+        changes = ledger.changes
+        changes.listen_to_other_processes(url)
+        assert changes._listener is not None
+        await asyncio.to_thread(changes._listener.listening.wait, NEVER_S)
+        rung: list[str] = []
+        ring = changes.ring
+
+        def counted(transfer_id: str) -> None:
+            rung.append(transfer_id)
+            ring(transfer_id)
+
+        changes.ring = counted  # type: ignore[method-assign]
+        await asyncio.to_thread(ledger.record_received, transfer("t-once"))
+        with changes.watching("t-once") as wake:
+            wake.clear()
+            await asyncio.to_thread(ledger.advance, "t-once", TransferState.CHECKED, later(1))
+            assert await wake.wait(NEVER_S)
+        # Notifications arrive in commit order, so once one from another process's later commit has,
+        # every notification of ours has too (a second wake-up of ours included).
+        with Ledger.open(url) as elsewhere:
+            await asyncio.to_thread(elsewhere.record_received, transfer("t-elsewhere"))
+        for _ in range(600):
+            if "t-elsewhere" in rung:
+                break
+            await asyncio.sleep(0.1)
+        assert rung == ["t-once", "t-once", "t-elsewhere"]  # one wake-up per commit, none twice
