@@ -155,7 +155,7 @@ class EmbeddedGateway:
         self.ledger = Ledger.open(s.resolved_ledger_url())
         self.ledger.changes.writers_here = self.kind.works  # this worker's commits wake watchers here
         if transport is not None:  # on PostgreSQL, watchers hear every worker's commits
-            self.ledger.changes.listen_to_other_processes(s.resolved_ledger_url())
+            self.ledger.changes.listen_to_commits(s.resolved_ledger_url())
         self.observability.watch_ledger(self.ledger)
         outgrown = self.ledger.outgrows_sqlite()
         if outgrown is not None:

@@ -79,7 +79,7 @@ class TransferChanges:
             return self._listener.listening.is_set()
         return self.writers_here
 
-    def listen_to_other_processes(self, ledger_url: str) -> None:
+    def listen_to_commits(self, ledger_url: str) -> None:
         """On PostgreSQL, hear every process's commits through one LISTEN connection (a thread).
 
         This process's own commits then come back the same way and no longer ring directly,

@@ -64,7 +64,7 @@ def two_processes(cluster: ThrowawayCluster) -> Iterator[tuple[Ledger, Ledger]]:
     """Two ledgers on one PostgreSQL database, each with its own watchers, as two processes have."""
     url = cluster.create_database()
     with Ledger.open(url) as serving, Ledger.open(url) as working:
-        serving.changes.listen_to_other_processes(url)
+        serving.changes.listen_to_commits(url)
         yield serving, working
 
 
@@ -97,7 +97,7 @@ async def test_postgresql_tells_another_process_of_a_commit_and_not_of_a_rollbac
 def test_sqlite_has_no_one_to_tell_other_processes(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     with Ledger.open(url) as ledger:
-        ledger.changes.listen_to_other_processes(url)
+        ledger.changes.listen_to_commits(url)
         assert not ledger.changes.heard_from_all_writers()  # its watchers poll
         ledger.changes.writers_here = True
         assert ledger.changes.heard_from_all_writers()
@@ -109,7 +109,7 @@ async def test_a_listening_process_is_woken_once_by_its_own_commit(cluster: Thro
     url = cluster.create_database()
     with Ledger.open(url) as ledger:
         changes = ledger.changes
-        changes.listen_to_other_processes(url)
+        changes.listen_to_commits(url)
         assert changes._listener is not None
         await asyncio.to_thread(changes._listener.listening.wait, NEVER_S)
         rung: list[str] = []
