@@ -24,12 +24,14 @@ from domain.transfers import FINAL_STATES, Reason, Transfer, TransferState
 from gateway.transfer_desk import TransferDesk
 from ledger import Ledger
 from workflows.inputs import transfer_workflow_id
+from workflows.transfer import TransferWorkflow
 
 log = logging.getLogger(__name__)
 
 _RESTARTABLE = frozenset({TransferState.RECEIVED, TransferState.CHECKED})
 _OPEN = frozenset(TransferState) - FINAL_STATES
 _PAGE = 200
+_SAGA = TransferWorkflow.__name__  # its workflow type: @workflow.defn names none other
 
 
 class SweepReport(BaseModel):
@@ -41,14 +43,31 @@ async def sweep(ledger: Ledger, desk: TransferDesk, temporal: Client, grace_s: f
     """One pass over the open transfers older than `grace_s` (younger ones have a submit in flight)."""
     report = SweepReport()
     cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
+    running: set[str] | None = None  # listed once a pass has an open transfer past its grace
     token: str | None = None
     while True:
         page, token = await asyncio.to_thread(_open_page, ledger, token)
         for transfer in page:
-            if transfer.updated_at <= cutoff:
+            if transfer.updated_at > cutoff:
+                continue
+            if running is None:
+                running = await _listed_running(temporal)
+            if transfer_workflow_id(transfer.transfer_id) not in running:
                 await _mend(transfer, ledger, desk, temporal, report)
         if token is None:
             return report
+
+
+async def _listed_running(temporal: Client) -> set[str]:
+    """The workflow ids of every saga Temporal lists as running: one listing a thousand at a time,
+    where asking about each open transfer would take a call each (sagas waiting days for evidence
+    stay open by the thousand).
+
+    The list lags a moment behind: a saga that just ended may still be in it (the next pass
+    finds it), one that just started may not (it is asked about, as any other).
+    """
+    query = f"WorkflowType = '{_SAGA}' AND ExecutionStatus = 'Running'"
+    return {execution.id async for execution in temporal.list_workflows(query)}
 
 
 def _open_page(ledger: Ledger, token: str | None) -> tuple[list[Transfer], str | None]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from temporalio import client as temporal_client
 
 from adapters import catalogue
 from domain.transfers import AccountRef, Transfer, TransferRequest, TransferState
 from gateway.orphan_sweep import SweepReport, _mend, sweep
 from protos.carbon.gateway.v1 import transfer_pb2
-from tests.e2e.client import final_state
+from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
+from workflows.inputs import transfer_workflow_id
 
 pytestmark = pytest.mark.e2e
 
@@ -83,3 +86,54 @@ async def test_a_transfer_past_its_lock_with_no_saga_is_flagged_not_restarted(
     )
     done = resolved.transfer
     assert done.state == transfer_pb2.TRANSFER_STATE_COMPENSATED
+
+
+class _CountedDescribes(temporal_client.Interceptor):
+    """Notes the workflow id of every describe the client makes."""
+
+    def __init__(self) -> None:
+        self.described: list[str] = []
+
+    def intercept_client(
+        self, next: temporal_client.OutboundInterceptor
+    ) -> temporal_client.OutboundInterceptor:
+        described = self.described
+
+        class Counting(temporal_client.OutboundInterceptor):
+            async def describe_workflow(
+                self, input: temporal_client.DescribeWorkflowInput
+            ) -> temporal_client.WorkflowExecutionDescription:
+                described.append(input.id)
+                return await super().describe_workflow(input)
+
+        return Counting(next)
+
+
+async def test_the_sweep_asks_temporal_about_no_saga_it_lists_running(
+    gateway, transfers, sandbox: SandboxAdmin, account
+):
+    """A saga waiting days for a holder's evidence stays open: the sweep finds it in one listing."""
+    serial = "9660-470000000-470000009-VCS-VCU-261-VER-US-14-1060-01012019-31122019-0"  # no other test's
+    await sandbox.seed("verra", account, serial)
+    await sandbox.open_account("hk-core-climate", f"{account}-hk")
+    transfer_id = f"orphan-waiting-{account}"
+    await transfers.SubmitTransfer(
+        transfer_request(transfer_id, ("verra", account), ("hk-core-climate", f"{account}-hk"), serial)
+    )
+    workflow_id = transfer_workflow_id(transfer_id)
+    listing = f"WorkflowId = '{workflow_id}' AND ExecutionStatus = 'Running'"
+    for _ in range(300):  # Temporal's list lags its writes a moment
+        if [w async for w in gateway.client.list_workflows(listing)]:
+            break
+        await asyncio.sleep(0.1)
+    counting = _CountedDescribes()
+    client = temporal_client.Client(**{**gateway.client.config(), "interceptors": [counting]})
+    report = await sweep(gateway.ledger, gateway.desk, client, grace_s=0)
+    assert workflow_id not in counting.described
+    assert transfer_id not in report.started + report.flagged
+    # The holder immobilises the units after all: the saga was left running, and settles.
+    await sandbox.holder_acts(
+        "verra", "immobilise", account, serial, f"Immobilised for gateway transfer {transfer_id}"
+    )
+    await transfers.SubmitEvidence(transfer_pb2.SubmitEvidenceRequest(transfer_id=transfer_id))
+    assert (await final_state(transfers, transfer_id)).state in SETTLED
