@@ -24,7 +24,7 @@ from gateway.public_site.facts import (
     ReconciliationSummary,
     TreeHead,
 )
-from gateway.public_site.words import WORDS, Lang, word
+from gateway.public_site.words import REASONS_ZH, WORDS, Lang, word
 from ledger_anchor.receipt import SettlementReceipt
 
 SCRIPT = "/static/public.js"
@@ -46,6 +46,8 @@ SCRIPT_WORDS = (
     "consistency_broken",
     "consistency_none",
     "consistency_unreachable",
+    "root_changed",
+    "log_shrank",
 )
 
 _STYLE = """
@@ -100,7 +102,13 @@ def _data_block(data: dict[str, Any]) -> str:
 
 
 def _script_data(lang: Lang, **more: Any) -> dict[str, Any]:
-    return {"lang": lang.value, "words": {k: WORDS[k][lang] for k in SCRIPT_WORDS}, **more}
+    reasons = REASONS_ZH if lang is Lang.ZH else {}  # in English, the verifier's own words
+    return {
+        "lang": lang.value,
+        "words": {k: WORDS[k][lang] for k in SCRIPT_WORDS},
+        "reasons": reasons,
+        **more,
+    }
 
 
 def _layout(

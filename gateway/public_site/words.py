@@ -152,6 +152,14 @@ WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "Could not check the history now: {why}",
         Lang.ZH: "暂时无法检查历史：{why}",
     },
+    "root_changed": {
+        Lang.EN: "the root of size {size} was {seen}, it is now {now}",
+        Lang.ZH: "大小为 {size} 的树的根曾是 {seen}，现在是 {now}",
+    },
+    "log_shrank": {
+        Lang.EN: "you saw {seen} settlements, the log now has {now}",
+        Lang.ZH: "您曾看到 {seen} 笔结算，日志现在只有 {now} 笔",
+    },
     "not_found": {Lang.EN: "Nothing found", Lang.ZH: "未找到"},
     "not_found_text": {
         Lang.EN: "No settled transfer, retirement certificate or settled serial matches {query}. "
@@ -192,3 +200,38 @@ def lang_of(asked: str | None, accept_language: str | None) -> Lang:
         if tag.startswith("en"):
             return Lang.EN
     return Lang.EN
+
+
+# The verifier's reasons (static/verify.js) by code, in Chinese; its `values` fill the places. In
+# English a page shows the verifier's own words, which are ledger_anchor/verify.py's word for word.
+REASONS_ZH: dict[str, str] = {
+    "sizes-backwards": "无法证明大小为 {m} 的树与更小的大小 {n} 一致",
+    "empty-tree-proof": "从空树出发的一致性证明必须为空",
+    "extends-empty": "任何树都延续空树",
+    "equal-sizes-proof": "大小同为 {m} 的两个树头之间的证明必须为空",
+    "same-head": "大小为 {m} 的两个树头相同",
+    "two-roots": "大小为 {m} 的树有两个不同的根",
+    "consistency-proof": "从大小 {m} 到 {n} 的一致性证明无效（{detail}）",
+    "old-root": "证明得出的旧根为 {got}，而非 {want}",
+    "new-root": "证明得出的新根为 {got}，而非 {want}",
+    "extends": "大小为 {n} 的树延续了大小为 {m} 的树",
+    "invalid-receipt": "不是有效的结算收据（{detail}）",
+    "inclusion-misfit": "包含证明与大小为 {size} 的树中的叶子 {index} 不符（{detail}）",
+    "inclusion-root": "包含证明得出的根为 {got}，而非收据中的根 {root}",
+    "in-tree": "叶子 {index} 在大小为 {size} 的树中",
+    "chain-unreadable": "无法读取区块链（{detail}）",
+    "wrong-chain": "节点服务于链 {got}，收据写的是链 {want}",
+    "no-contract": "{address} 处没有合约",
+    "never-anchored": "大小为 {size} 的树从未在 {address} 锚定",
+    "other-root": "{address} 为大小 {size} 的树记录的根是 {got}，而非收据中的根 {want}",
+    "other-block": "大小为 {size} 的树锚定于区块 {got}，而非区块 {want}",
+    "no-transaction": "链上没有交易 {tx}",
+    "reverted": "交易 {tx} 已回滚",
+    "transaction-block": "交易 {tx} 位于区块 {got}，而非区块 {want}",
+    "not-anchoring": "交易 {tx} 并未锚定大小为 {size} 的树",
+    "anchored-by": "由交易 {tx} 锚定",
+    "too-few-confirmations": "锚定交易有 {depth} 个确认，需要 {required} 个（或其区块已不在主链上）",
+    "confirmations": "{depth} 个确认，需要 {required} 个",
+    "verified": "叶子 {index} 在大小为 {size}、根为 {root} 的树中，由 {address} 锚定于链 {chain} 的区块 {block}"
+    "（{depth} 个确认）",
+}

@@ -165,6 +165,15 @@ async def test_a_tampered_receipt_is_not_verified_and_says_why(browser, settled,
     assert await verdict(seen.page) == ("false", "Not verified: this is not a settlement receipt")
     assert seen.errors == []
     await seen.context.close()
+    # A Chinese page says why in Chinese, with the same figures.
+    seen = await visit(browser, settled.site + "/verify?lang=zh")
+    await seen.page.fill("#receipt-text", json.dumps(tampered))
+    await seen.page.click("#verify-button")
+    ok, text = await verdict(seen.page)
+    assert ok == "false"
+    assert "包含证明得出的根为" in text and receipt["root"] in text and "inclusion" not in text, text
+    assert seen.errors == []
+    await seen.context.close()
 
 
 async def test_a_returning_visitor_sees_a_rewritten_log_flagged(browser, settled):

@@ -5,6 +5,7 @@ import { decodeLeaf, hexToBytes, verifyConsistency, verifyReceipt } from "./veri
 
 const data = JSON.parse(document.getElementById("page-data").textContent);
 const words = data.words;
+const reasons = data.reasons ?? {};
 const HEAD_KEY = "carbon-gateway:tree-head";
 const NODE_KEY = "carbon-gateway:chain-node";
 // The leaf's fields the page shows, compared as text.
@@ -17,16 +18,22 @@ function fill(text, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 }
 
+/** A verdict's reason in the page's language: the verifier's own (English) unless the page has its code. */
+function said(verdict) {
+  const template = verdict.code === undefined ? undefined : reasons[verdict.code];
+  return template === undefined ? verdict.reason : fill(template, verdict.values);
+}
+
 function show(verdict, steps) {
   const el = document.getElementById("verdict");
   el.dataset.ok = String(verdict.ok);
-  el.textContent = `${verdict.ok ? words.verified : words.not_verified}: ${verdict.reason}`;
+  el.textContent = `${verdict.ok ? words.verified : words.not_verified}: ${said(verdict)}`;
   const list = document.getElementById("verify-steps");
   list.replaceChildren(
     ...steps.map((step) => {
       const item = document.createElement("li");
       item.dataset.ok = String(step.ok);
-      item.textContent = `${step.ok ? "✔" : "✘"} ${step.label}: ${step.reason}`;
+      item.textContent = `${step.ok ? "✔" : "✘"} ${step.label}: ${said(step)}`;
       return item;
     }),
   );
@@ -64,7 +71,7 @@ async function verify(receipt, record) {
   }
   const verdict = await verifyReceipt(receipt, node);
   for (const step of verdict.steps) {
-    steps.push({ label: words[STEP_LABELS[step.name]] ?? step.name, ok: step.ok, reason: step.reason });
+    steps.push({ ...step, label: words[STEP_LABELS[step.name]] ?? step.name });
   }
   show(verdict, steps);
 }
@@ -150,11 +157,11 @@ async function checkHistory() {
   }
   if (seen.tree_size === head.tree_size) {
     if (seen.root === head.root) say("same");
-    else say("broken", { why: `the root of size ${seen.tree_size} was ${seen.root}, it is now ${head.root}` });
+    else say("broken", { why: fill(words.root_changed, { size: seen.tree_size, seen: seen.root, now: head.root }) });
     return;
   }
   if (seen.tree_size > head.tree_size) {
-    say("broken", { why: `you saw ${seen.tree_size} settlements, the log now has ${head.tree_size}` });
+    say("broken", { why: fill(words.log_shrank, { seen: seen.tree_size, now: head.tree_size }) });
     return;
   }
   let proof;
@@ -177,7 +184,7 @@ async function checkHistory() {
     say("ok", { old: seen.tree_size, new: head.tree_size });
   } else {
     // The head seen before is kept, so the warning stays until someone explains it.
-    say("broken", { why: verdict.reason });
+    say("broken", { why: said(verdict) });
   }
 }
 

@@ -126,28 +126,42 @@ async function rootsFromConsistencyProof(m, n, oldRoot, proof) {
   return [fr, sr];
 }
 
-const yes = (reason) => ({ ok: true, reason });
-const no = (reason) => ({ ok: false, reason });
+// A verdict's `reason` is English, word for word as ledger_anchor/verify.py says it; `code` and
+// `values` let a page say it in its own language (gateway/public_site/words.py, REASONS_ZH).
+const yes = (code, values, reason) => ({ ok: true, reason, code, values });
+const no = (code, values, reason) => ({ ok: false, reason, code, values });
 
 /** Whether `proof` shows the tree (size2, root2) extends (size1, root1); as merkle.py verify_consistency. */
 export async function verifyConsistency(size1, size2, root1, root2, proof) {
   const [m, n] = [toBigInt(size1, 'old size'), toBigInt(size2, 'new size')];
-  if (m < 0n || n < m) return no(`cannot prove tree size ${m} consistent with smaller size ${n}`);
-  if (m === 0n) return proof.length ? no('a proof from the empty tree must be empty') : yes('every tree extends the empty tree');
+  const sizes = { m: String(m), n: String(n) };
+  if (m < 0n || n < m) return no('sizes-backwards', sizes, `cannot prove tree size ${m} consistent with smaller size ${n}`);
+  if (m === 0n) {
+    if (proof.length) return no('empty-tree-proof', sizes, 'a proof from the empty tree must be empty');
+    return yes('extends-empty', sizes, 'every tree extends the empty tree');
+  }
   if (m === n) {
-    if (proof.length) return no(`a proof between equal sizes ${m} must be empty`);
-    return sameBytes(root1, root2) ? yes(`the two heads of size ${m} are the same`) : no(`two different roots for tree size ${m}`);
+    if (proof.length) return no('equal-sizes-proof', sizes, `a proof between equal sizes ${m} must be empty`);
+    if (sameBytes(root1, root2)) return yes('same-head', sizes, `the two heads of size ${m} are the same`);
+    return no('two-roots', sizes, `two different roots for tree size ${m}`);
   }
   let fr, sr;
   try {
     [fr, sr] = await rootsFromConsistencyProof(m, n, root1, proof);
   } catch (err) {
-    if (err instanceof ProofError) return no(err.message);
+    if (err instanceof ProofError) return no('consistency-proof', { ...sizes, detail: err.message }, err.message);
     throw err;
   }
-  if (!sameBytes(fr, root1)) return no(`the proof leads to old root ${bytesToHex(fr)}, not ${bytesToHex(root1)}`);
-  if (!sameBytes(sr, root2)) return no(`the proof leads to new root ${bytesToHex(sr)}, not ${bytesToHex(root2)}`);
-  return yes(`tree size ${n} extends tree size ${m}`);
+  const [oldRoot, newRoot] = [bytesToHex(fr), bytesToHex(sr)];
+  if (!sameBytes(fr, root1)) {
+    const values = { got: oldRoot, want: bytesToHex(root1) };
+    return no('old-root', values, `the proof leads to old root ${oldRoot}, not ${values.want}`);
+  }
+  if (!sameBytes(sr, root2)) {
+    const values = { got: newRoot, want: bytesToHex(root2) };
+    return no('new-root', values, `the proof leads to new root ${newRoot}, not ${values.want}`);
+  }
+  return yes('extends', sizes, `tree size ${n} extends tree size ${m}`);
 }
 
 /** The 14 length-prefixed fields after the version byte, as leaf.py _split_fields reads them. */
@@ -236,7 +250,7 @@ function readReceipt(receipt) {
   return r;
 }
 
-const invalid = (err) => no(`not a valid settlement receipt: ${err.message}`);
+const invalid = (err) => no('invalid-receipt', { detail: err.message }, `not a valid settlement receipt: ${err.message}`);
 
 /** The leaf and inclusion proof lead to the receipt's root (no chain needed). */
 export async function checkProof(receipt) {
@@ -251,10 +265,12 @@ export async function checkProof(receipt) {
     computed = await rootFromInclusionProof(await leafHash(hexToBytes(r.leaf)), r.leafIndex, r.treeSize, r.proof.map(hexToBytes));
   } catch (err) {
     if (!(err instanceof ProofError)) throw err;
-    return no(`the inclusion proof does not fit leaf ${r.leafIndex} of a tree of size ${r.treeSize}: ${err.message}`);
+    const values = { index: String(r.leafIndex), size: String(r.treeSize), detail: err.message };
+    return no('inclusion-misfit', values, `the inclusion proof does not fit leaf ${r.leafIndex} of a tree of size ${r.treeSize}: ${err.message}`);
   }
-  if (bytesToHex(computed) !== r.root) return no(`the inclusion proof leads to root ${bytesToHex(computed)}, not the receipt's ${r.root}`);
-  return yes(`leaf ${r.leafIndex} is in the tree of size ${r.treeSize}`);
+  const got = bytesToHex(computed);
+  if (got !== r.root) return no('inclusion-root', { got, root: r.root }, `the inclusion proof leads to root ${got}, not the receipt's ${r.root}`);
+  return yes('in-tree', { index: String(r.leafIndex), size: String(r.treeSize) }, `leaf ${r.leafIndex} is in the tree of size ${r.treeSize}`);
 }
 
 let lastRequestId = 0;
@@ -284,7 +300,10 @@ function quantity(value, what) {
 
 const lower = (value) => String(value).toLowerCase();
 const uint256 = (n) => n.toString(16).padStart(64, '0');
-const cannotRead = (err) => no(`cannot read the chain: ${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`);
+const cannotRead = (err) => {
+  const detail = `${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`;
+  return no('chain-unreadable', { detail }, `cannot read the chain: ${detail}`);
+};
 
 /** The contract recorded the receipt's root for its tree size, in the receipt's transaction. */
 export async function checkAnchor(receipt, rpcUrl, { fetchImpl = globalThis.fetch } = {}) {
@@ -303,25 +322,39 @@ export async function checkAnchor(receipt, rpcUrl, { fetchImpl = globalThis.fetc
 
 async function anchorVerdict(r, call) {
   const chainId = quantity(await call('eth_chainId'), 'eth_chainId');
-  if (chainId !== r.chainId) return no(`the node serves chain ${chainId}, the receipt names chain ${r.chainId}`);
+  if (chainId !== r.chainId) {
+    const values = { got: String(chainId), want: String(r.chainId) };
+    return no('wrong-chain', values, `the node serves chain ${chainId}, the receipt names chain ${r.chainId}`);
+  }
   const address = r.contractAddress;
-  if (hexField(await call('eth_getCode', address, 'latest'), 'eth_getCode') === '0x') return no(`there is no contract at ${address}`);
+  const at = { address, size: String(r.treeSize) };
+  if (hexField(await call('eth_getCode', address, 'latest'), 'eth_getCode') === '0x') return no('no-contract', at, `there is no contract at ${address}`);
   const read = async (selector) => hexField(await call('eth_call', { to: address, data: selector + uint256(r.treeSize) }, 'latest'), 'eth_call', 32);
   const root = await read(ROOT_AT_SELECTOR);
-  if (root === '0x' + '0'.repeat(64)) return no(`tree size ${r.treeSize} was never anchored in ${address}`);
-  if (root !== r.root) return no(`${address} records root ${root} for tree size ${r.treeSize}, not the receipt's root ${r.root}`);
+  if (root === '0x' + '0'.repeat(64)) return no('never-anchored', at, `tree size ${r.treeSize} was never anchored in ${address}`);
+  if (root !== r.root) {
+    const values = { ...at, got: root, want: r.root };
+    return no('other-root', values, `${address} records root ${root} for tree size ${r.treeSize}, not the receipt's root ${r.root}`);
+  }
   const block = BigInt(await read(BLOCK_AT_SELECTOR));
-  if (block !== r.blockNumber) return no(`tree size ${r.treeSize} was anchored in block ${block}, not block ${r.blockNumber}`);
+  if (block !== r.blockNumber) {
+    const values = { ...at, got: String(block), want: String(r.blockNumber) };
+    return no('other-block', values, `tree size ${r.treeSize} was anchored in block ${block}, not block ${r.blockNumber}`);
+  }
   return anchorTransactionVerdict(r, await call('eth_getTransactionReceipt', r.txHash));
 }
 
 function anchorTransactionVerdict(r, tx) {
-  if (!tx) return no(`the chain has no transaction ${r.txHash}`);
-  if (quantity(tx.status, 'status') !== 1n) return no(`transaction ${r.txHash} reverted`);
+  const of = { tx: r.txHash, size: String(r.treeSize) };
+  if (!tx) return no('no-transaction', of, `the chain has no transaction ${r.txHash}`);
+  if (quantity(tx.status, 'status') !== 1n) return no('reverted', of, `transaction ${r.txHash} reverted`);
   const block = quantity(tx.blockNumber, 'blockNumber');
-  if (block !== r.blockNumber) return no(`transaction ${r.txHash} is in block ${block}, not block ${r.blockNumber}`);
-  if (!(tx.logs ?? []).some((log) => isAnchoredLog(log, r))) return no(`transaction ${r.txHash} did not anchor tree size ${r.treeSize}`);
-  return yes(`anchored by ${r.txHash}`);
+  if (block !== r.blockNumber) {
+    const values = { ...of, got: String(block), want: String(r.blockNumber) };
+    return no('transaction-block', values, `transaction ${r.txHash} is in block ${block}, not block ${r.blockNumber}`);
+  }
+  if (!(tx.logs ?? []).some((log) => isAnchoredLog(log, r))) return no('not-anchoring', of, `transaction ${r.txHash} did not anchor tree size ${r.treeSize}`);
+  return yes('anchored-by', of, `anchored by ${r.txHash}`);
 }
 
 /** An Anchored(size, root) event emitted by the receipt's contract itself, for the receipt's head. */
@@ -359,14 +392,19 @@ export async function verifyReceipt(receipt, rpcUrl, { minConfirmations = 1, fet
   } catch (err) {
     return { ...step('confirmations', cannotRead(err)), steps };
   }
+  const depths = { depth: String(depth), required: String(minConfirmations) };
   if (depth < minConfirmations) {
     const reason = `the anchor has ${depth} confirmation(s), ${minConfirmations} required (or its block is no longer canonical)`;
-    return { ...step('confirmations', no(reason)), steps };
+    return { ...step('confirmations', no('too-few-confirmations', depths, reason)), steps };
   }
-  step('confirmations', yes(`${depth} confirmation(s), ${minConfirmations} required`));
+  step('confirmations', yes('confirmations', depths, `${depth} confirmation(s), ${minConfirmations} required`));
   const r = readReceipt(receipt);
+  const values = {
+    ...depths, index: String(r.leafIndex), size: String(r.treeSize), root: r.root,
+    block: String(r.blockNumber), chain: String(r.chainId), address: r.contractAddress,
+  };
   const reason =
     `leaf ${r.leafIndex} is in the tree of size ${r.treeSize} with root ${r.root}, ` +
     `anchored in block ${r.blockNumber} of chain ${r.chainId} by ${r.contractAddress} (${depth} confirmation(s))`;
-  return { ok: true, reason, steps };
+  return { ...yes('verified', values, reason), steps };
 }
