@@ -24,6 +24,7 @@ import json
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,7 +233,16 @@ async def _exists(client: Client, transfer_id: str) -> bool:
     return True
 
 
-async def run(seed: int, schedules: int, first: int, data_dir: Path, workers: int = 2) -> list[Result]:
+async def run(
+    seed: int,
+    schedules: int,
+    first: int,
+    data_dir: Path,
+    workers: int = 2,
+    written: Callable[[list[Result]], None] = lambda _: None,
+) -> list[Result]:
+    """Run the schedules in order; `written` gets the results so far after each one, so a long run
+    stopped part way keeps what it found (and goes on later with `--first`)."""
     results: list[Result] = []
     async with LocalCluster(data_dir, workers=workers, **CLUSTER_SETTINGS) as cluster:
         client = await Client.connect(cluster.temporal_address, data_converter=pydantic_data_converter)
@@ -240,6 +250,7 @@ async def run(seed: int, schedules: int, first: int, data_dir: Path, workers: in
             schedule = make_schedule(seed, index)
             result = await run_schedule(cluster, client, schedule)
             results.append(result)
+            written(results)
             failed = sum(1 for r in results if r.violations)
             progress(
                 f"seed {seed}: {len(results)}/{schedules} schedules, {failed} broke an invariant",
@@ -264,28 +275,31 @@ async def main() -> int:
     parser.add_argument("--csv", type=Path)
     args = parser.parse_args()
     wall = time.monotonic()
+
+    def written(results: list[Result]) -> None:
+        write_json(args.json, {"seed": args.seed, "results": [asdict(r) for r in results]})
+        write_csv(
+            args.csv,
+            [
+                {
+                    "seed": r.seed,
+                    "schedule": r.index,
+                    "seconds": round(r.seconds, 1),
+                    "transfers": len(r.states),
+                    "violations": len(r.violations),
+                }
+                for r in results
+            ],
+        )
+
     with tempfile.TemporaryDirectory() as data:
-        results = await run(args.seed, args.schedules, args.first, Path(data), args.workers)
+        results = await run(args.seed, args.schedules, args.first, Path(data), args.workers, written)
     broken = [r for r in results if r.violations]
     minutes = (time.monotonic() - wall) / 60
     print(
         f"seed {args.seed}: {len(results)} schedules in {minutes:.1f} min, "
         f"{sum(len(r.states) for r in results)} transfers, {len(broken)} broke an invariant"
         + (f" (replay: --seed {args.seed} --schedules 1 --first {broken[0].index})" if broken else "")
-    )
-    write_json(args.json, {"seed": args.seed, "results": [asdict(r) for r in results]})
-    write_csv(
-        args.csv,
-        [
-            {
-                "seed": r.seed,
-                "schedule": r.index,
-                "seconds": round(r.seconds, 1),
-                "transfers": len(r.states),
-                "violations": len(r.violations),
-            }
-            for r in results
-        ],
     )
     return 1 if broken else 0
 
