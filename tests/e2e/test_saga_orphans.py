@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +13,7 @@ from gateway.orphan_sweep import SweepReport, _mend, sweep
 from protos.carbon.gateway.v1 import transfer_pb2
 from tests.e2e.client import SETTLED, final_state, transfer_request
 from tests.e2e.sandbox_admin import SandboxAdmin
+from tests.faults.harness import until
 from workflows.inputs import transfer_workflow_id
 
 pytestmark = pytest.mark.e2e
@@ -122,10 +122,11 @@ async def test_the_sweep_asks_temporal_about_no_saga_it_lists_running(
     )
     workflow_id = transfer_workflow_id(transfer_id)
     listing = f"WorkflowId = '{workflow_id}' AND ExecutionStatus = 'Running'"
-    for _ in range(300):  # Temporal's list lags its writes a moment
-        if [w async for w in gateway.client.list_workflows(listing)]:
-            break
-        await asyncio.sleep(0.1)
+
+    async def listed() -> bool:
+        return bool([w async for w in gateway.client.list_workflows(listing)])
+
+    await until(listed, 30, "the saga listed running")  # Temporal's list lags its writes a moment
     counting = _CountedDescribes()
     client = temporal_client.Client(**{**gateway.client.config(), "interceptors": [counting]})
     report = await sweep(gateway.ledger, gateway.desk, client, grace_s=0)

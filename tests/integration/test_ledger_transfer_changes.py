@@ -11,6 +11,7 @@ import pytest
 from domain.transfers import TransferState
 from ledger import Ledger
 from ledger.transfer_changes import note_changed
+from tests.faults.harness import until
 from tests.integration.ledger_samples import BACKENDS, later, open_ledger, running_cluster, transfer
 from tests.postgres_cluster import ThrowawayCluster
 
@@ -129,8 +130,9 @@ async def test_a_listening_process_is_woken_once_by_its_own_commit(cluster: Thro
         # every notification of ours has too (a second wake-up of ours included).
         with Ledger.open(url) as elsewhere:
             await asyncio.to_thread(elsewhere.record_received, transfer("t-elsewhere"))
-        for _ in range(600):
-            if "t-elsewhere" in rung:
-                break
-            await asyncio.sleep(0.1)
+
+        async def heard() -> bool:
+            return "t-elsewhere" in rung
+
+        await until(heard, NEVER_S, "the other process's notification")
         assert rung == ["t-once", "t-once", "t-elsewhere"]  # one wake-up per commit, none twice
