@@ -6,6 +6,10 @@ bare workflows of the same number of no-op activities on the same Temporal serve
 and worker settings, and prints both and their ratio (the gateway's overhead), with
 the CPU each process spent per transfer (this one holds the gateway: its gRPC server,
 worker and ledger; the Temporal server and the sandbox registries are children).
+A third run, N workflows whose histories have a settled transfer's shape (read from
+one of the gateway's: its search attributes, memo, input sizes, search-attribute
+updates and patch marker) but no gateway code, tells the Temporal server's extra work
+for a transfer apart from the gateway's own.
 
     .venv/bin/python bench/transfers.py [-n 200] [--json results.json]
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import statistics
 import tempfile
 import time
@@ -21,14 +27,19 @@ import uuid
 from pathlib import Path
 
 import grpc
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.common import TypedSearchAttributes
+from temporalio.converter import decode_typed_search_attributes
 from temporalio.worker import Worker
 
-from bench.bare_workflow import BareWorkflow, no_op
+from bench.bare_workflow import BareWorkflow, Shape, ShapedWorkflow, echo_step, no_op
 from bench.measure import cpu_ms_per, cpu_seconds, percentile, progress, write_csv, write_json
 from gateway.demo import DemoHolding, open_accounts, post_seed, seed_request
 from gateway.runtime import EmbeddedGateway
 from gateway.settings import Settings
 from protos.carbon.gateway.v1 import transfer_pb2, transfer_pb2_grpc
+from workflows.inputs import transfer_workflow_id
 
 SAGA_STEPS = 6  # check, reserve, lock, credit, finalise, settle
 
@@ -91,7 +102,75 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
         wall_start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - wall_start
-    return summary("gateway transfers", latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n))
+    row = summary("gateway transfers", latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n))
+    return {**row, "first_transfer": f"bench-{run}-0"}
+
+
+@dataclasses.dataclass
+class TransferShape:
+    """What one settled transfer's history gave the Temporal server, for `ShapedWorkflow` to repeat."""
+
+    shape: Shape
+    input_size: int
+    search_attributes: TypedSearchAttributes
+    memo: dict[str, object]
+
+
+async def shape_of(client: Client, transfer_id: str) -> TransferShape:
+    """Read a settled transfer's history: its start, each step's input size, where it updated and patched."""
+    history = await client.get_workflow_handle(transfer_workflow_id(transfer_id)).fetch_history()
+    shape = Shape()
+    started = history.events[0].workflow_execution_started_event_attributes
+    after_marker = False
+    for event in history.events:
+        steps = len(shape.step_sizes) - 1
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            payloads = event.activity_task_scheduled_event_attributes.input.payloads
+            shape.step_sizes.append(sum(len(p.data) for p in payloads))
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            shape.patch_after = steps
+        elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and not after_marker:
+            shape.update_after.append(steps)  # the one right after the marker is the patch's own
+        after_marker = event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    input_size = sum(len(p.data) for p in started.input.payloads)
+    unpadded = len(json.dumps(dataclasses.asdict(shape)))
+    shape.padding = "x" * max(0, input_size - unpadded)
+    memo = {key: json.loads(payload.data) for key, payload in started.memo.fields.items()}
+    attributes = decode_typed_search_attributes(started.search_attributes)
+    return TransferShape(shape, input_size, attributes, memo)
+
+
+async def shaped_run(gw: EmbeddedGateway, n: int, like: TransferShape) -> dict[str, float | str]:
+    assert gw.client is not None
+    client = gw.client
+    queue = f"bench-shaped-{uuid.uuid4().hex[:8]}"
+    latencies: list[float] = []
+    async with Worker(client, task_queue=queue, workflows=[ShapedWorkflow], activities=[echo_step]):
+
+        async def one(i: int) -> None:
+            started = time.perf_counter()
+            await client.execute_workflow(
+                ShapedWorkflow.run,
+                like.shape,
+                id=f"{queue}-{i}",
+                task_queue=queue,
+                search_attributes=like.search_attributes,
+                memo=like.memo,
+            )
+            latencies.append(time.perf_counter() - started)
+            progress(f"transfer-shaped temporal: {len(latencies)}/{n} done", done=len(latencies) == n)
+
+        cpu = cpu_seconds()
+        wall_start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - wall_start
+    row = summary(
+        f"transfer-shaped workflow, {len(like.shape.step_sizes)} echoes",
+        latencies,
+        wall,
+        cpu_ms_per(cpu, cpu_seconds(), n),
+    )
+    return {**row, "input_bytes": like.input_size, "step_input_bytes": sum(like.shape.step_sizes)}
 
 
 async def baseline_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
@@ -145,7 +224,10 @@ async def main() -> None:
         gw = await EmbeddedGateway(settings).start()
         try:
             ours = await gateway_run(gw, args.n)
+            assert gw.client is not None
+            like = await shape_of(gw.client, str(ours["first_transfer"]))
             bare = await baseline_run(gw, args.n)
+            shaped = await shaped_run(gw, args.n, like)
         finally:
             await gw.stop()
     ratio = {
@@ -153,14 +235,16 @@ async def main() -> None:
         "p50_ratio": float(ours["p50_ms"]) / float(bare["p50_ms"]),
         "p99_ratio": float(ours["p99_ms"]) / float(bare["p99_ms"]),
         "cpu_ratio": float(ours["cpu_ms_total"]) / float(bare["cpu_ms_total"]),
+        "shaped_throughput_ratio": float(shaped["per_second"]) / float(bare["per_second"]),
+        "shaped_cpu_ratio": float(shaped["cpu_ms_total"]) / float(bare["cpu_ms_total"]),
     }
     print(f"{'run':<40} {'n':>5} {'per s':>8} {'p50 ms':>9} {'p99 ms':>9}")
-    for row in (ours, bare):
+    for row in (ours, bare, shaped):
         print(
             f"{row['run']:<40} {row['count']:>5} {float(row['per_second']):>8.1f} "
             f"{float(row['p50_ms']):>9.0f} {float(row['p99_ms']):>9.0f}"
         )
-    for row in (ours, bare):
+    for row in (ours, bare, shaped):
         shares = ", ".join(
             f"{k[len('cpu_ms ') :]} {float(v):.0f}" for k, v in row.items() if k.startswith("cpu_ms ")
         )
@@ -169,8 +253,13 @@ async def main() -> None:
         f"gateway / bare: throughput {ratio['throughput_ratio']:.2f}x, "
         f"p50 {ratio['p50_ratio']:.2f}x, p99 {ratio['p99_ratio']:.2f}x, CPU {ratio['cpu_ratio']:.2f}x"
     )
-    write_json(args.json, {"gateway": ours, "bare": bare, "ratios": ratio})
-    write_csv(args.csv, [ours, bare])
+    print(
+        f"transfer-shaped / bare (the cost of a transfer's history alone): throughput "
+        f"{ratio['shaped_throughput_ratio']:.2f}x, CPU {ratio['shaped_cpu_ratio']:.2f}x "
+        f"(input {shaped['input_bytes']} bytes, steps' inputs {shaped['step_input_bytes']} bytes)"
+    )
+    write_json(args.json, {"gateway": ours, "bare": bare, "shaped": shaped, "ratios": ratio})
+    write_csv(args.csv, [ours, bare, shaped])
 
 
 if __name__ == "__main__":
