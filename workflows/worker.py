@@ -78,6 +78,12 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+# Steps a worker runs at once. They mostly wait on registries over HTTP, so the SDK's default of 100
+# filled up under load (200 transfers in flight) and the server then queued the rest through its matching
+# instead of handing each step straight to the worker that scheduled it: about 11 ms of the server's CPU per
+# transfer in bench/transfers.py. Threads for the synchronous (anchoring) steps start only when needed.
+ACTIVITY_SLOTS = 1_000
+
 # Every workflow a gateway worker runs; tests/unit/test_workflow_replay.py replays a history of each.
 WORKFLOWS: list[type] = [TransferWorkflow, AnchorWorkflow, *FINANCE_WORKFLOWS, ReconciliationWorkflow]
 
@@ -129,7 +135,8 @@ def gateway_worker(
             *reconciliation,
         ],
         # The anchoring activities are synchronous (web3, SQLAlchemy): they run on these threads.
-        activity_executor=ThreadPoolExecutor(max_workers=4),
+        activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_SLOTS),
         interceptors=[*interceptors, LogWaits()],
         workflow_runner=WORKFLOW_RUNNER,
+        max_concurrent_activities=ACTIVITY_SLOTS,
     )
