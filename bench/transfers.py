@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -60,6 +61,25 @@ def summary(
     }
 
 
+async def timed(
+    name: str, n: int, one: Callable[[int], Awaitable[None]], label: str
+) -> dict[str, float | str]:
+    """Run `one(0)` … `one(n - 1)` at once, each timed from start to end, with progress under `label`."""
+    latencies: list[float] = []
+
+    async def timed_one(i: int) -> None:
+        started = time.perf_counter()
+        await one(i)
+        latencies.append(time.perf_counter() - started)
+        progress(f"{label}: {len(latencies)}/{n} done", done=len(latencies) == n)
+
+    cpu = cpu_seconds()
+    wall_start = time.perf_counter()
+    await asyncio.gather(*(timed_one(i) for i in range(n)))
+    wall = time.perf_counter() - wall_start
+    return summary(name, latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n))
+
+
 async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
     run = uuid.uuid4().hex[:8]
     holdings = [
@@ -70,7 +90,6 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
     ]
     await post_seed(gw.sandbox_url, seed_request(holdings, f"bench-{run}"))
     await open_accounts(gw.sandbox_url, [("cn-sz-ets", f"{h.account_id}-dest") for h in holdings])
-    latencies: list[float] = []
     async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.grpc_port}") as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
 
@@ -84,7 +103,6 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
                 ),
                 serial=h.serial,
             )
-            started = time.perf_counter()
             await stub.SubmitTransfer(request)
             last = None
             watch = stub.WatchTransfer(transfer_pb2.WatchTransferRequest(transfer_id=request.transfer_id))
@@ -95,14 +113,8 @@ async def gateway_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
                     break
             settled = (transfer_pb2.TRANSFER_STATE_SETTLED, transfer_pb2.TRANSFER_STATE_ANCHORED)
             assert last is not None and last.state in settled, last
-            latencies.append(time.perf_counter() - started)
-            progress(f"gateway: {len(latencies)}/{n} settled", done=len(latencies) == n)
 
-        cpu = cpu_seconds()
-        wall_start = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(n)))
-        wall = time.perf_counter() - wall_start
-    row = summary("gateway transfers", latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n))
+        row = await timed("gateway transfers", n, one, "gateway (settled)")
     return {**row, "first_transfer": f"bench-{run}-0"}
 
 
@@ -144,11 +156,10 @@ async def shaped_run(gw: EmbeddedGateway, n: int, like: TransferShape) -> dict[s
     assert gw.client is not None
     client = gw.client
     queue = f"bench-shaped-{uuid.uuid4().hex[:8]}"
-    latencies: list[float] = []
+    name = f"transfer-shaped workflow, {len(like.shape.step_sizes)} echoes"
     async with Worker(client, task_queue=queue, workflows=[ShapedWorkflow], activities=[echo_step]):
 
         async def one(i: int) -> None:
-            started = time.perf_counter()
             await client.execute_workflow(
                 ShapedWorkflow.run,
                 like.shape,
@@ -157,44 +168,21 @@ async def shaped_run(gw: EmbeddedGateway, n: int, like: TransferShape) -> dict[s
                 search_attributes=like.search_attributes,
                 memo=like.memo,
             )
-            latencies.append(time.perf_counter() - started)
-            progress(f"transfer-shaped temporal: {len(latencies)}/{n} done", done=len(latencies) == n)
 
-        cpu = cpu_seconds()
-        wall_start = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(n)))
-        wall = time.perf_counter() - wall_start
-    row = summary(
-        f"transfer-shaped workflow, {len(like.shape.step_sizes)} echoes",
-        latencies,
-        wall,
-        cpu_ms_per(cpu, cpu_seconds(), n),
-    )
+        row = await timed(name, n, one, "transfer-shaped temporal")
     return {**row, "input_bytes": like.input_size, "step_input_bytes": sum(like.shape.step_sizes)}
 
 
 async def baseline_run(gw: EmbeddedGateway, n: int) -> dict[str, float | str]:
     assert gw.client is not None
     queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
-    latencies: list[float] = []
-    async with Worker(gw.client, task_queue=queue, workflows=[BareWorkflow], activities=[no_op]):
+    client = gw.client
+    async with Worker(client, task_queue=queue, workflows=[BareWorkflow], activities=[no_op]):
 
         async def one(i: int) -> None:
-            started = time.perf_counter()
-            assert gw.client is not None
-            await gw.client.execute_workflow(
-                BareWorkflow.run, SAGA_STEPS, id=f"{queue}-{i}", task_queue=queue
-            )
-            latencies.append(time.perf_counter() - started)
-            progress(f"bare temporal: {len(latencies)}/{n} done", done=len(latencies) == n)
+            await client.execute_workflow(BareWorkflow.run, SAGA_STEPS, id=f"{queue}-{i}", task_queue=queue)
 
-        cpu = cpu_seconds()
-        wall_start = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(n)))
-        wall = time.perf_counter() - wall_start
-    return summary(
-        f"bare workflow, {SAGA_STEPS} no-op activities", latencies, wall, cpu_ms_per(cpu, cpu_seconds(), n)
-    )
+        return await timed(f"bare workflow, {SAGA_STEPS} no-op activities", n, one, "bare temporal")
 
 
 async def main() -> None:
