@@ -33,7 +33,7 @@ class Shape:
     padding: str = ""  # brings the workflow's input to the size of a transfer's
     step_sizes: list[int] = field(default_factory=list)  # one per activity: its input's size in bytes
     update_after: list[int] = field(default_factory=list)  # steps followed by a search-attribute update
-    patch_after: int = 0  # the step after which the saga checks its one patch
+    patch_after: int | None = None  # the step after which the saga checks its one patch, if it has one
 
 
 @activity.defn

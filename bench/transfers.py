@@ -135,19 +135,20 @@ async def shape_of(client: Client, transfer_id: str) -> TransferShape:
     started = history.events[0].workflow_execution_started_event_attributes
     after_marker = False
     for event in history.events:
-        steps = len(shape.step_sizes) - 1
+        last_step = len(shape.step_sizes) - 1
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             payloads = event.activity_task_scheduled_event_attributes.input.payloads
             shape.step_sizes.append(sum(len(p.data) for p in payloads))
         elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            shape.patch_after = steps
+            shape.patch_after = last_step
         elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and not after_marker:
-            shape.update_after.append(steps)  # the one right after the marker is the patch's own
+            shape.update_after.append(last_step)  # the one right after the marker is the patch's own
         after_marker = event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
     input_size = sum(len(p.data) for p in started.input.payloads)
     unpadded = len(json.dumps(dataclasses.asdict(shape)))
     shape.padding = "x" * max(0, input_size - unpadded)
-    memo = {key: json.loads(payload.data) for key, payload in started.memo.fields.items()}
+    decode = client.data_converter.payload_converter.from_payload
+    memo = {key: decode(payload) for key, payload in started.memo.fields.items()}
     attributes = decode_typed_search_attributes(started.search_attributes)
     return TransferShape(shape, input_size, attributes, memo)
 
